@@ -1,0 +1,38 @@
+"""Panel administrators and their roles."""
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Admin(AbstractUser):
+    """A person who administers the panel: a superadmin, or a domain admin of some domains."""
+
+    class Role(models.TextChoices):
+        SUPERADMIN = "superadmin", _("Superadmin")
+        DOMAIN_ADMIN = "domain_admin", _("Domain admin")
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.DOMAIN_ADMIN)
+    domains = models.ManyToManyField("domains.Domain", blank=True, related_name="admins",
+                                     verbose_name=_("managed domains"), db_table="admin_domain")
+
+    class Meta:
+        db_table = "admin"
+        ordering = ["username"]
+        verbose_name = _("administrator")
+        verbose_name_plural = _("administrators")
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=["superadmin", "domain_admin"]),
+                                   name="admin_role_valid"),
+        ]
+
+    @property
+    def is_superadmin(self) -> bool:
+        return self.role == self.Role.SUPERADMIN
+
+    def can_manage_domain(self, domain_id: int) -> bool:
+        if self.is_superadmin:
+            return True
+        return self.domains.filter(pk=domain_id).exists()

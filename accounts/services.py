@@ -1,0 +1,118 @@
+"""Writes to admin accounts; audited like every other change."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record, snapshot
+from domains.models import Domain
+
+from .models import Admin
+
+
+@transaction.atomic
+def admin_create(*, username: str, password: str, acting_user, email: str = "",
+                 role: str = Admin.Role.DOMAIN_ADMIN, domains: Iterable[Domain] = (),
+                 validate: bool = True) -> Admin:
+    admin = Admin(username=username.strip(), email=email.strip(), role=role,
+                  is_staff=False, is_superuser=False)
+    admin.full_clean(exclude=["password"])
+    if validate:
+        try:
+            validate_password(password, admin)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.error_list}) from None
+    admin.set_password(password)
+    admin.save()
+    if role == Admin.Role.DOMAIN_ADMIN:
+        admin.domains.set(domains)
+    audit_record(actor=acting_user, action="admin.create", obj=admin,
+                 after=snapshot(admin, exclude=("last_login",)) | {"domains": [d.name for d in admin.domains.all()]})
+    return admin
+
+
+@transaction.atomic
+def admin_set_password(*, admin: Admin, password: str, acting_user, validate: bool = True) -> Admin:
+    if validate:
+        try:
+            validate_password(password, admin)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.error_list}) from None
+    admin.set_password(password)
+    admin.save(update_fields=["password"])
+    audit_record(actor=acting_user, action="admin.password", obj=admin)
+    return admin
+
+
+def _admin_snapshot(admin: Admin) -> dict:
+    return snapshot(admin, exclude=("last_login",)) | {"domains": sorted(d.name for d in admin.domains.all())}
+
+
+def _lock_active_superadmins() -> list[int]:
+    """Lock the active superadmins, always first and in pk order, so that concurrent
+    demotions and deletions queue up (no deadlock) and each sees the others' outcome."""
+    return list(Admin.objects.select_for_update().filter(role=Admin.Role.SUPERADMIN, is_active=True)
+                .order_by("pk").values_list("pk", flat=True))
+
+
+def _check_superadmins_remain(*, losing: Admin, active_superadmins: list[int]) -> None:
+    """Refuse a change that would leave no active superadmin (nobody could manage admins)."""
+    if not [pk for pk in active_superadmins if pk != losing.pk]:
+        raise ValidationError(_("%(u)s is the last active superadmin: make another admin superadmin "
+                                "first.") % {"u": losing.get_username()}, code="last_superadmin")
+
+
+@transaction.atomic
+def admin_update(*, admin: Admin, acting_user, role: str | None = None, email: str | None = None,
+                 is_active: bool | None = None, domains: Iterable[Domain] | None = None) -> Admin:
+    """Change an admin's role, e-mail, active flag or managed domains (superadmins manage all)."""
+    active_superadmins = _lock_active_superadmins()
+    admin = Admin.objects.select_for_update().get(pk=admin.pk)
+    before = _admin_snapshot(admin)
+    was_active_superadmin = admin.is_superadmin and admin.is_active
+    if role is not None:
+        admin.role = role
+    if email is not None:
+        admin.email = email.strip()
+    if is_active is not None:
+        admin.is_active = is_active
+    if was_active_superadmin and not (admin.is_superadmin and admin.is_active):
+        _check_superadmins_remain(losing=admin, active_superadmins=active_superadmins)
+    admin.full_clean(exclude=["password"])
+    admin.save()
+    if admin.is_superadmin:
+        admin.domains.clear()
+    elif domains is not None:
+        admin.domains.set(domains)
+    audit_record(actor=acting_user, action="admin.update", obj=admin, before=before,
+                 after=_admin_snapshot(admin))
+    return admin
+
+
+@transaction.atomic
+def admin_delete(*, admin: Admin, acting_user) -> None:
+    if isinstance(acting_user, Admin) and acting_user.pk == admin.pk:
+        raise ValidationError(_("You cannot delete your own account."), code="admin_delete_self")
+    active_superadmins = _lock_active_superadmins()
+    admin = Admin.objects.select_for_update().get(pk=admin.pk)
+    if admin.is_superadmin and admin.is_active:
+        _check_superadmins_remain(losing=admin, active_superadmins=active_superadmins)
+    before = _admin_snapshot(admin)
+    username = admin.get_username()
+    admin.delete()
+    audit_record(actor=acting_user, action="admin.delete", object_type="admin", object_repr=username,
+                 before=before)
+
+
+def ensure_superadmin(*, username: str, password: str) -> Admin | None:
+    """Create the first superadmin if there is none; None when one already exists."""
+    if Admin.objects.filter(role=Admin.Role.SUPERADMIN).exists():
+        return None
+    if Admin.objects.filter(username=username).exists():
+        raise ValidationError(_("An account named %(u)s exists but is not a superadmin.") % {"u": username})
+    return admin_create(username=username, password=password, role=Admin.Role.SUPERADMIN,
+                        acting_user=None, validate=False)

@@ -1,0 +1,131 @@
+"""Normalizing and validating mail addresses and domain names.
+
+Everything stored is lower-case ASCII: internationalized domain names are stored as
+punycode (IDNA 2008 with UTS #46 mapping) and shown in Unicode.
+"""
+from __future__ import annotations
+
+import re
+
+import idna
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+# One DNS label: letters, digits, hyphens inside; punycode labels start with xn--.
+_LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+# RFC 5322 dot-atom text, without '/' (the maildir path is built from the local part).
+_LOCAL_PART_RE = re.compile(r"^[a-z0-9!#$%&'*+=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+=?^_`{|}~-]+)*$")
+# The same rules as SQL regular expressions, for the database check constraints.
+DOMAIN_NAME_SQL_RE = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+
+MAX_LOCAL_PART = 64
+MAX_DOMAIN = 253
+MAX_ADDRESS = 320
+
+
+def normalize_domain(value: str) -> str:
+    """Return the lower-case ASCII (punycode) form of a domain name, or raise ValidationError."""
+    name = (value or "").strip().rstrip(".")
+    if not name:
+        raise ValidationError(_("Enter a domain name."), code="domain_empty")
+    if len(name) > MAX_DOMAIN:
+        raise ValidationError(
+            _("A domain name has at most %(max)d characters."),
+            code="domain_too_long",
+            params={"max": MAX_DOMAIN},
+        )
+    try:
+        ascii_name = idna.encode(name, uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        raise ValidationError(
+            _("“%(value)s” is not a valid domain name: %(reason)s."),
+            code="domain_invalid",
+            params={"value": value, "reason": str(exc)},
+        ) from exc
+    ascii_name = ascii_name.lower()
+    labels = ascii_name.split(".")
+    if len(labels) < 2:
+        raise ValidationError(
+            _("“%(value)s” is not a fully qualified domain name (it needs a dot, as in example.org)."),
+            code="domain_not_fqdn",
+            params={"value": value},
+        )
+    if len(ascii_name) > MAX_DOMAIN:
+        raise ValidationError(
+            _("A domain name has at most %(max)d characters."),
+            code="domain_too_long",
+            params={"max": MAX_DOMAIN},
+        )
+    for label in labels:
+        if not _LABEL_RE.match(label):
+            raise ValidationError(
+                _("“%(value)s” is not a valid domain name: the part “%(label)s” may only hold "
+                  "letters, digits and inner hyphens, 1 to 63 characters."),
+                code="domain_invalid",
+                params={"value": value, "label": label},
+            )
+    if labels[-1].isdigit():
+        raise ValidationError(
+            _("“%(value)s” looks like an IP address, not a domain name."),
+            code="domain_invalid",
+            params={"value": value},
+        )
+    return ascii_name
+
+
+def domain_display(ascii_name: str) -> str:
+    """Unicode form of a stored punycode domain name, for display."""
+    if "xn--" not in ascii_name:
+        # Stored names are lower-case ASCII: without a punycode label there is nothing to
+        # decode, and lists show thousands of names per second.
+        return ascii_name
+    try:
+        return idna.decode(ascii_name)
+    except idna.IDNAError:
+        return ascii_name
+
+
+def normalize_local_part(value: str) -> str:
+    """Return the lower-case local part, or raise ValidationError saying what is wrong."""
+    local = (value or "").strip().lower()
+    if not local:
+        raise ValidationError(_("Enter the part before the @."), code="local_part_empty")
+    if len(local) > MAX_LOCAL_PART:
+        raise ValidationError(
+            _("The part before the @ has at most %(max)d characters."),
+            code="local_part_too_long",
+            params={"max": MAX_LOCAL_PART},
+        )
+    if not _LOCAL_PART_RE.match(local):
+        raise ValidationError(
+            _("“%(value)s” is not a valid address name: use letters, digits and . _ - + "
+              "(no spaces, no leading, trailing or double dots, no @ or /)."),
+            code="local_part_invalid",
+            params={"value": value},
+        )
+    return local
+
+
+def split_address(value: str) -> tuple[str, str]:
+    """Split and normalize an address into (local_part, ascii_domain)."""
+    text = (value or "").strip()
+    if text.count("@") != 1:
+        raise ValidationError(
+            _("“%(value)s” is not an e-mail address (expected name@domain)."),
+            code="address_invalid",
+            params={"value": value},
+        )
+    local, domain = text.split("@")
+    return normalize_local_part(local), normalize_domain(domain)
+
+
+def normalize_address(value: str) -> str:
+    """Lower-case, punycode form of a full address."""
+    local, domain = split_address(value)
+    return f"{local}@{domain}"
+
+
+def address_display(address: str) -> str:
+    """Show the domain part of a stored address in Unicode."""
+    local, _sep, domain = address.rpartition("@")
+    return f"{local}@{domain_display(domain)}"

@@ -1,0 +1,320 @@
+"""The SQL contract with Postfix and Dovecot, and the configuration files that carry it.
+
+Every query the mail servers run lives here, once: `manage.py mailconfig` writes them into
+Postfix map files and Dovecot's SQL configuration, docs/mailstack.md documents them, and the
+tests run them through the real servers and EXPLAIN them at 100,000 mailboxes.
+
+Postfix expands `%s` (the whole key), `%u` (local part) and `%d` (domain), quoting them for
+SQL itself; a query using `%u` or `%d` is skipped when the key has no local part or domain.
+Dovecot expands `%u` (the user name, lower-cased by `auth_username_format = %Lu`).
+
+Only active rows of active domains count anywhere, and backup-MX domains are never local.
+"""
+from __future__ import annotations
+
+import grp
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# An address belongs to a live local domain.
+_LIVE_DOMAIN = "d.active AND NOT d.backup_mx"
+
+
+@dataclass(frozen=True)
+class PostfixMap:
+    name: str          # file name without .cf
+    setting: str       # the main.cf parameter it serves
+    query: str
+    purpose: str
+    example_key: str   # a realistic key, for EXPLAIN and docs
+
+
+POSTFIX_MAPS: list[PostfixMap] = [
+    PostfixMap(
+        "virtual_mailbox_domains", "virtual_mailbox_domains",
+        "SELECT d.name FROM domain d WHERE d.name = '%s' AND " + _LIVE_DOMAIN,
+        "Domains whose mail is delivered here.", "example.org",
+    ),
+    PostfixMap(
+        "virtual_alias_domains", "virtual_alias_domains",
+        "SELECT ad.name FROM alias_domain ad JOIN domain d ON d.id = ad.target_id "
+        "WHERE ad.name = '%s' AND ad.active AND " + _LIVE_DOMAIN,
+        "Alias domains: every address is rewritten to the target domain by the alias-domain maps.",
+        "example.net",
+    ),
+    PostfixMap(
+        "relay_domains", "relay_domains",
+        "SELECT d.name FROM domain d WHERE d.name = '%s' AND d.active AND d.backup_mx",
+        "Backup-MX domains: accepted and relayed to their primary MX, never delivered here.",
+        "relay.example",
+    ),
+    PostfixMap(
+        "virtual_mailbox_maps", "virtual_mailbox_maps",
+        "SELECT m.maildir FROM mailbox m JOIN domain d ON d.id = m.domain_id "
+        "WHERE m.address = '%s' AND m.active AND " + _LIVE_DOMAIN,
+        "Existing mailboxes (recipient validation); the result is the maildir, informative only "
+        "since delivery goes to Dovecot over LMTP.", "john@example.org",
+    ),
+    # virtual_alias_maps: Postfix tries the full address in every table, in this order, before
+    # it tries @domain; so a mailbox (mapped to itself) always wins over the catch-all.
+    PostfixMap(
+        "virtual_alias_maps", "virtual_alias_maps",
+        "SELECT array_to_string(a.destinations, ',') FROM alias a JOIN domain d ON d.id = a.domain_id "
+        "WHERE a.address = '%s' AND a.active AND " + _LIVE_DOMAIN,
+        "Aliases, forwardings and, for the key @domain, the catch-all.", "info@example.org",
+    ),
+    PostfixMap(
+        "virtual_mailbox_self_maps", "virtual_alias_maps",
+        "SELECT m.address FROM mailbox m JOIN domain d ON d.id = m.domain_id "
+        "WHERE m.address = '%s' AND m.active AND " + _LIVE_DOMAIN,
+        "Each mailbox maps to itself, so that a catch-all never swallows mail for it.",
+        "john@example.org",
+    ),
+    PostfixMap(
+        "alias_domain_alias_maps", "virtual_alias_maps",
+        "SELECT array_to_string(a.destinations, ',') FROM alias_domain ad "
+        "JOIN domain d ON d.id = ad.target_id "
+        "JOIN alias a ON a.address = '%u' || '@' || d.name "
+        "WHERE ad.name = '%d' AND ad.active AND a.active AND " + _LIVE_DOMAIN,
+        "name@alias-domain goes where the alias (or forwarding) name@target goes.", "info@example.net",
+    ),
+    PostfixMap(
+        "alias_domain_mailbox_maps", "virtual_alias_maps",
+        "SELECT m.address FROM alias_domain ad JOIN domain d ON d.id = ad.target_id "
+        "JOIN mailbox m ON m.address = '%u' || '@' || d.name "
+        "WHERE ad.name = '%d' AND ad.active AND m.active AND " + _LIVE_DOMAIN,
+        "name@alias-domain is rewritten to the mailbox name@target.", "john@example.net",
+    ),
+    PostfixMap(
+        "alias_domain_catchall_maps", "virtual_alias_maps",
+        "SELECT array_to_string(a.destinations, ',') FROM alias_domain ad "
+        "JOIN domain d ON d.id = ad.target_id "
+        "JOIN alias a ON a.address = '@' || d.name "
+        "WHERE ad.name = substr('%s', 2) AND left('%s', 1) = '@' AND ad.active AND a.active AND "
+        + _LIVE_DOMAIN,
+        "The key @alias-domain goes to the target domain's catch-all.", "@example.net",
+    ),
+    PostfixMap(
+        "transport_maps", "transport_maps",
+        "SELECT d.transport FROM domain d WHERE d.name = '%s' AND d.active AND d.transport <> ''",
+        "A per-domain transport (e.g. relay:[mx1.example.org] for a backup MX).", "relay.example",
+    ),
+    PostfixMap(
+        "sender_login_maps", "smtpd_sender_login_maps",
+        "SELECT m.address FROM mailbox m JOIN domain d ON d.id = m.domain_id "
+        "WHERE m.address = '%s' AND m.active AND " + _LIVE_DOMAIN + " "
+        "UNION SELECT m.address FROM alias a JOIN mailbox m ON m.address = ANY (a.destinations) "
+        "JOIN domain d ON d.id = m.domain_id "
+        "WHERE a.address = '%s' AND a.active AND m.active AND " + _LIVE_DOMAIN,
+        "Which logins may use this envelope sender: the mailbox itself, and the mailboxes an "
+        "alias delivers to.", "info@example.org",
+    ),
+]
+
+# Dovecot. The password and user queries serve passdb/userdb; `%u` is the lower-cased login.
+DOVECOT_PASSWORD_QUERY = (
+    "SELECT m.address AS user, m.password FROM mailbox m JOIN domain d ON d.id = m.domain_id "
+    "WHERE m.address = '%u' AND m.active AND " + _LIVE_DOMAIN
+)
+DOVECOT_USER_QUERY_TEMPLATE = (
+    "SELECT '{mail_root}/' || m.maildir AS home, {uid} AS uid, {gid} AS gid, "
+    "'*:bytes=' || m.quota_bytes AS quota_rule "
+    "FROM mailbox m JOIN domain d ON d.id = m.domain_id "
+    "WHERE m.address = '%u' AND m.active AND " + _LIVE_DOMAIN
+)
+DOVECOT_ITERATE_QUERY = (
+    "SELECT m.address AS user FROM mailbox m JOIN domain d ON d.id = m.domain_id "
+    "WHERE m.active AND " + _LIVE_DOMAIN
+)
+
+# Tables each read-only role may SELECT; the quota role writes quota_usage only.
+READER_TABLES = ["domain", "mailbox", "alias", "alias_domain"]
+QUOTA_TABLES = ["quota_usage"]
+
+
+@dataclass(frozen=True)
+class MailConfigOptions:
+    db_host: str
+    db_port: int
+    db_name: str
+    reader_role: str
+    reader_password: str
+    quota_role: str
+    quota_password: str
+    mail_root: str = "/var/vmail"
+    uid: int = 5000
+    gid: int = 5000
+
+
+def dovecot_user_query(options: MailConfigOptions) -> str:
+    return DOVECOT_USER_QUERY_TEMPLATE.format(mail_root=options.mail_root.rstrip("/"),
+                                              uid=int(options.uid), gid=int(options.gid))
+
+
+def _postfix_quote(value: str) -> str:
+    # main.cf-style files take the rest of the line verbatim; a newline would end the value.
+    if "\n" in value or "\r" in value:
+        raise ValueError("configuration values cannot contain line breaks")
+    return value
+
+
+def _dovecot_connect(options: MailConfigOptions, role: str, password: str) -> str:
+    def quoted(value: str) -> str:
+        # libpq connection strings: single-quote values, escaping quotes and backslashes.
+        return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return (f"host={quoted(options.db_host)} port={int(options.db_port)} dbname={quoted(options.db_name)} "
+            f"user={quoted(role)} password={quoted(password)}")
+
+
+def render_postfix_map(pmap: PostfixMap, options: MailConfigOptions) -> str:
+    return "\n".join([
+        f"# {pmap.setting}: {pmap.purpose}",
+        "# Generated by `manage.py mailconfig`; see docs/mailstack.md.",
+        f"hosts = inet:{_postfix_quote(options.db_host)}:{int(options.db_port)}",
+        f"dbname = {_postfix_quote(options.db_name)}",
+        f"user = {_postfix_quote(options.reader_role)}",
+        f"password = {_postfix_quote(options.reader_password)}",
+        f"query = {pmap.query}",
+        "",
+    ])
+
+
+def render_main_cf_snippet(postfix_dir: Path) -> str:
+    def maps_for(setting: str) -> str:
+        return ", ".join(f"proxy:pgsql:{postfix_dir / (m.name + '.cf')}" for m in POSTFIX_MAPS
+                         if m.setting == setting)
+    settings = ["virtual_mailbox_domains", "virtual_alias_domains", "relay_domains",
+                "virtual_mailbox_maps", "virtual_alias_maps", "transport_maps", "smtpd_sender_login_maps"]
+    lines = ["# mailadmin: append to main.cf (generated by `manage.py mailconfig`).",
+             "# Lookups go through proxymap, so chrooted daemons and a single pool of",
+             "# database connections serve them."]
+    lines += [f"{setting} = {maps_for(setting)}" for setting in settings]
+    # proxymap serves only the tables listed here. Postfix's default proxy_read_maps already
+    # names these parameters; spelling them out keeps the lookups working when main.cf narrows
+    # it (add the parameters of any other proxied map you use).
+    lines += ["proxy_read_maps = " + " ".join("$" + s for s in settings), ""]
+    return "\n".join(lines)
+
+
+def render_dovecot_sql(options: MailConfigOptions) -> str:
+    return "\n".join([
+        "# Dovecot SQL passdb/userdb (generated by `manage.py mailconfig`; see docs/mailstack.md).",
+        "driver = pgsql",
+        f"connect = {_dovecot_connect(options, options.reader_role, options.reader_password)}",
+        "# The scheme prefix on each hash ({ARGON2ID}, {SHA512-CRYPT}, ...) tells Dovecot how to verify it.",
+        "default_pass_scheme = ARGON2ID",
+        f"password_query = {DOVECOT_PASSWORD_QUERY}",
+        f"user_query = {dovecot_user_query(options)}",
+        f"iterate_query = {DOVECOT_ITERATE_QUERY}",
+        "",
+    ])
+
+
+def render_dovecot_dict(options: MailConfigOptions) -> str:
+    blocks = [
+        "# Dovecot quota dict (generated by `manage.py mailconfig`; see docs/mailstack.md).",
+        f"connect = {_dovecot_connect(options, options.quota_role, options.quota_password)}",
+    ]
+    for pattern, column in (("priv/quota/storage", "bytes"), ("priv/quota/messages", "messages")):
+        blocks += ["map {", f"  pattern = {pattern}", "  table = quota_usage",
+                   "  username_field = username", f"  value_field = {column}", "}"]
+    return "\n".join(blocks + [""])
+
+
+def render_dovecot_snippet(dovecot_dir: Path, options: MailConfigOptions) -> str:
+    sql = dovecot_dir / "dovecot-sql.conf.ext"
+    dict_conf = dovecot_dir / "dovecot-dict-sql.conf.ext"
+    return f"""# mailadmin: !include this file from dovecot.conf (Dovecot 2.3; generated by `manage.py mailconfig`).
+# Logins are addresses, compared lower-case like the panel stores them.
+auth_username_format = %Lu
+passdb {{
+  driver = sql
+  args = {sql}
+}}
+userdb {{
+  driver = sql
+  args = {sql}
+}}
+mail_location = maildir:~/Maildir
+first_valid_uid = {int(options.uid)}
+mail_plugins = $mail_plugins quota
+protocol imap {{
+  mail_plugins = $mail_plugins imap_quota
+}}
+dict {{
+  quota = pgsql:{dict_conf}
+}}
+plugin {{
+  # Usage goes to the panel's quota_usage table through the dict proxy; the limit comes
+  # from the userdb's quota_rule (the mailbox quota). no-unset keeps the row on recalc.
+  quota = dict:User quota::no-unset:proxy::quota
+}}
+# Mail processes run as the vmail user and must reach the dict proxy.
+service dict {{
+  unix_listener dict {{
+    mode = 0660
+    user = vmail
+    group = vmail
+  }}
+}}
+# Refuse over-quota mail at RCPT time, so Postfix gets the answer while the sender is connected.
+protocol lmtp {{
+  lmtp_rcpt_check_quota = yes
+}}
+"""
+
+
+def _group_id(name: str | None) -> int | None:
+    if not name:
+        return None
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        return None
+
+
+def write_config(out: Path, options: MailConfigOptions, *, postfix_group: str | None = "postfix",
+                 dovecot_group: str | None = "dovecot") -> list[Path]:
+    """Write every file under `out`. Files holding a password are mode 0640, group-readable by
+    the daemon that opens them (Postfix's proxymap runs as postfix; Dovecot's dict as dovecot)
+    when that group exists and we may change it."""
+    postfix_dir = (out / "postfix").resolve()
+    dovecot_dir = (out / "dovecot").resolve()
+    postfix_dir.mkdir(parents=True, exist_ok=True)
+    dovecot_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def write(path: Path, text: str, secret: bool, group: str | None = None) -> None:
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        gid = _group_id(group) if secret else None
+        if gid is not None and os.geteuid() == 0:
+            os.chown(tmp, -1, gid)
+        os.chmod(tmp, 0o640 if secret else 0o644)
+        os.replace(tmp, path)
+        written.append(path)
+
+    for pmap in POSTFIX_MAPS:
+        write(postfix_dir / f"{pmap.name}.cf", render_postfix_map(pmap, options), True, postfix_group)
+    write(postfix_dir / "main.cf.snippet", render_main_cf_snippet(postfix_dir), False)
+    write(dovecot_dir / "dovecot-sql.conf.ext", render_dovecot_sql(options), True, dovecot_group)
+    write(dovecot_dir / "dovecot-dict-sql.conf.ext", render_dovecot_dict(options), True, dovecot_group)
+    write(dovecot_dir / "conf.snippet", render_dovecot_snippet(dovecot_dir, options), False)
+    return written
+
+
+def explainable_queries(mail_root: str = "/var/vmail", uid: int = 5000, gid: int = 5000) -> dict[str, str]:
+    """Every query with a realistic key substituted the way Postfix/Dovecot would, for EXPLAIN."""
+    def postfix_expand(query: str, key: str) -> str:
+        local, _sep, domain = key.rpartition("@")
+        q = query.replace("%s", key.replace("'", "''"))
+        return q.replace("%u", local.replace("'", "''")).replace("%d", domain.replace("'", "''"))
+
+    queries = {m.name: postfix_expand(m.query, m.example_key) for m in POSTFIX_MAPS}
+    options = MailConfigOptions("h", 5432, "db", "r", "p", "q", "p", mail_root, uid, gid)
+    queries["dovecot_password_query"] = DOVECOT_PASSWORD_QUERY.replace("%u", "john@example.org")
+    queries["dovecot_user_query"] = dovecot_user_query(options).replace("%u", "john@example.org")
+    return queries

@@ -1,0 +1,54 @@
+"""Create (idempotently) the least-privilege roles Postfix and Dovecot connect with."""
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from psycopg import sql
+
+from domains.mailstack import QUOTA_TABLES, READER_TABLES
+
+
+def ensure_role(cursor, role: str, password: str, *, select: list[str], write: list[str]) -> None:
+    cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+    verb = "ALTER" if cursor.fetchone() else "CREATE"
+    cursor.execute(sql.SQL(verb + " ROLE {} LOGIN NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD {}")
+                   .format(sql.Identifier(role), sql.Literal(password)).as_string(cursor.connection))
+    ident = sql.Identifier(role)
+    db = sql.Identifier(connection.settings_dict["NAME"])
+    statements = [
+        sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(db, ident),
+        sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(ident),
+        # Start from nothing, so re-running the command also takes back stray privileges.
+        sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {}").format(ident),
+    ]
+    for table in select:
+        statements.append(sql.SQL("GRANT SELECT ON {} TO {}").format(sql.Identifier(table), ident))
+    for table in write:
+        # The quota dict upserts (INSERT ... ON CONFLICT DO UPDATE) and may delete on recalc.
+        statements.append(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}")
+                          .format(sql.Identifier(table), ident))
+    for statement in statements:
+        cursor.execute(statement.as_string(cursor.connection))
+
+
+class Command(BaseCommand):
+    help = ("Create or update the database roles for Postfix/Dovecot auth (SELECT on the mail tables) "
+            "and for Dovecot's quota dict (writes quota_usage only).")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--reader-role", default="mailreader")
+        parser.add_argument("--reader-password", required=True)
+        parser.add_argument("--quota-role", default="mailquota")
+        parser.add_argument("--quota-password", required=True)
+
+    def handle(self, *args, reader_role, reader_password, quota_role, quota_password, **options):
+        if reader_role == quota_role:
+            raise CommandError("the reader and quota roles must differ")
+        if not reader_password or not quota_password:
+            raise CommandError("passwords must not be empty")
+        own_role = connection.settings_dict["USER"]
+        if own_role in {reader_role, quota_role}:
+            raise CommandError(f"{own_role} is the panel's own role (it owns the schema); choose other names")
+        with transaction.atomic(), connection.cursor() as cursor:
+            ensure_role(cursor, reader_role, reader_password, select=READER_TABLES, write=[])
+            ensure_role(cursor, quota_role, quota_password, select=[], write=QUOTA_TABLES)
+        self.stdout.write(f"Roles ready: {reader_role} (SELECT {', '.join(READER_TABLES)}), "
+                          f"{quota_role} (read/write {', '.join(QUOTA_TABLES)}).")

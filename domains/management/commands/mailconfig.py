@@ -1,0 +1,50 @@
+"""Write the Postfix maps and Dovecot SQL configuration that read the panel's tables."""
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from domains.mailstack import MailConfigOptions, write_config
+
+
+class Command(BaseCommand):
+    help = "Write DIR/postfix/*.cf, main.cf.snippet and DIR/dovecot/* for the panel's database."
+
+    def add_arguments(self, parser):
+        db = connection.settings_dict
+        parser.add_argument("--out", required=True, help="output directory")
+        parser.add_argument("--db-host", default=db.get("HOST") or "127.0.0.1",
+                            help="database host as Postfix and Dovecot reach it")
+        parser.add_argument("--db-port", type=int, default=int(db.get("PORT") or 5432))
+        parser.add_argument("--db-name", default=db.get("NAME"))
+        parser.add_argument("--reader-role", default="mailreader")
+        parser.add_argument("--reader-password", required=True)
+        parser.add_argument("--quota-role", default="mailquota")
+        parser.add_argument("--quota-password", required=True)
+        parser.add_argument("--mail-root", default=settings.MAIL_ROOT)
+        parser.add_argument("--uid", type=int, default=5000)
+        parser.add_argument("--gid", type=int, default=5000)
+        parser.add_argument("--postfix-group", default="postfix",
+                            help="group that may read the Postfix maps (proxymap runs as postfix)")
+        parser.add_argument("--dovecot-group", default="dovecot",
+                            help="group that may read the Dovecot SQL files")
+
+    def handle(self, *args, **opts):
+        if not opts["mail_root"].startswith("/"):
+            raise CommandError("--mail-root must be an absolute path")
+        if opts["db_host"].startswith("/"):
+            raise CommandError("--db-host must be a TCP host: Postfix's chrooted daemons cannot reach a unix socket")
+        options = MailConfigOptions(
+            db_host=opts["db_host"], db_port=opts["db_port"], db_name=opts["db_name"],
+            reader_role=opts["reader_role"], reader_password=opts["reader_password"],
+            quota_role=opts["quota_role"], quota_password=opts["quota_password"],
+            mail_root=opts["mail_root"], uid=opts["uid"], gid=opts["gid"],
+        )
+        try:
+            written = write_config(Path(opts["out"]), options, postfix_group=opts["postfix_group"],
+                                   dovecot_group=opts["dovecot_group"])
+        except (OSError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        for path in written:
+            self.stdout.write(str(path))

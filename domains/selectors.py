@@ -1,0 +1,222 @@
+"""Reads scoped by role, and access helpers that fetch and authorize in one call.
+
+Every view goes through these, so no view can forget the domain scope: a domain admin
+only ever sees the domains in `admin.domains`; asking for anything else is a 404, never a
+hint that the object exists.
+"""
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Upper
+from django.http import Http404
+
+from accounts.models import Admin
+
+from .models import Alias, AliasDomain, Domain, Mailbox
+
+
+def domains_for(user: Admin) -> QuerySet[Domain]:
+    if not getattr(user, "is_authenticated", False) or not isinstance(user, Admin) or not user.is_active:
+        return Domain.objects.none()
+    if user.is_superadmin:
+        return Domain.objects.all()
+    return Domain.objects.filter(admins=user)
+
+
+def mailboxes_for(user: Admin) -> QuerySet[Mailbox]:
+    return Mailbox.objects.filter(domain__in=domains_for(user))
+
+
+def _sees_everything(user: Admin) -> bool:
+    return isinstance(user, Admin) and user.is_authenticated and user.is_active and user.is_superadmin
+
+
+def aliases_for(user: Admin) -> QuerySet[Alias]:
+    # A superadmin's scope is the whole table: no "domain IN (all domains)" semi-join to count through.
+    if _sees_everything(user):
+        return Alias.objects.all()
+    return Alias.objects.filter(domain__in=domains_for(user))
+
+
+def alias_domains_for(user: Admin) -> QuerySet[AliasDomain]:
+    if _sees_everything(user):
+        return AliasDomain.objects.all()
+    return AliasDomain.objects.filter(target__in=domains_for(user))
+
+
+def _get(queryset: QuerySet, **lookup):
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def get_domain_for_admin(user: Admin, pk) -> Domain:
+    return _get(domains_for(user), pk=pk)
+
+
+def get_mailbox_for_admin(user: Admin, pk) -> Mailbox:
+    return _get(mailboxes_for(user).select_related("domain"), pk=pk)
+
+
+def get_alias_for_admin(user: Admin, pk) -> Alias:
+    return _get(aliases_for(user).select_related("domain"), pk=pk)
+
+
+def get_alias_domain_for_admin(user: Admin, pk) -> AliasDomain:
+    return _get(alias_domains_for(user).select_related("target"), pk=pk)
+
+
+# --- aliases and alias domains (lists) -------------------------------------------------
+
+# Sort keys offered by the alias list: each maps to an ORDER BY the indexes serve.
+ALIAS_SORTS = {
+    "address": ("address",),
+    "-address": ("-address",),
+    "modified": ("modified", "address"),
+    "-modified": ("-modified", "address"),
+}
+
+
+def alias_list(user: Admin, *, domain: Domain | None = None, query: str = "",
+               active: bool | None = None, sort: str = "address") -> QuerySet[Alias]:
+    """The admin's aliases (not mailbox forwardings), filtered and sorted, for a paginated table.
+
+    `query` matches a substring of the address (trigram index on upper(address)) or an exact
+    destination (GIN index on destinations), so "who forwards to bob@x?" is one search away.
+    """
+    aliases = aliases_for(user).filter(mailbox__isnull=True).select_related("domain")
+    if domain is not None:
+        aliases = aliases.filter(domain=domain)
+    query = query.strip()
+    if query:
+        aliases = aliases.annotate(address_upper=Upper("address")).filter(
+            Q(address_upper__contains=query.upper()) | Q(destinations__contains=[query.lower()]))
+    if active is not None:
+        aliases = aliases.filter(active=active)
+    return aliases.order_by(*ALIAS_SORTS.get(sort, ALIAS_SORTS["address"]))
+
+
+def alias_domain_list(user: Admin, *, domain: Domain | None = None, query: str = "") -> QuerySet[AliasDomain]:
+    alias_domains = alias_domains_for(user).select_related("target")
+    if domain is not None:
+        alias_domains = alias_domains.filter(target=domain)
+    query = query.strip()
+    if query:
+        alias_domains = alias_domains.filter(name__icontains=query)
+    return alias_domains.order_by("name")
+
+
+def domains_holding_addresses(user: Admin) -> QuerySet[Domain]:
+    """Domains where the admin may create aliases or point alias domains: not backup MX relays."""
+    return domains_for(user).filter(backup_mx=False).order_by("name")
+
+
+def alias_usage(domain: Domain) -> dict[str, int]:
+    """How many aliases the domain has (forwardings do not count) against its limit (0 = none)."""
+    return {"count": domain.aliases.filter(mailbox__isnull=True).count(), "max": domain.max_aliases}
+
+
+def address_owner(address: str) -> str | None:
+    """What already holds this address: "mailbox", "alias", or None when it is free."""
+    if Mailbox.objects.filter(address=address).exists():
+        return "mailbox"
+    if Alias.objects.filter(address=address).exists():
+        return "alias"
+    return None
+
+
+def get_forwarding_for_mailbox(mailbox: Mailbox) -> Alias | None:
+    return Alias.objects.filter(mailbox=mailbox).first()
+
+
+def get_plain_alias_for_admin(user: Admin, pk) -> Alias:
+    """An alias the alias pages may edit: a mailbox's forwarding is managed on its mailbox."""
+    return _get(aliases_for(user).filter(mailbox__isnull=True).select_related("domain"), pk=pk)
+
+
+# --- panel part A: dashboard, domain and mailbox lists ---------------------------------
+
+DOMAIN_SORTS = {"name": "name", "-name": "-name", "mailboxes": "mailbox_count", "-mailboxes": "-mailbox_count",
+                "created": "created", "-created": "-created"}
+MAILBOX_SORTS = {"address": "address", "-address": "-address", "name": "name", "-name": "-name",
+                 "quota": "quota_bytes", "-quota": "-quota_bytes", "used": "usage__bytes",
+                 "-used": "-usage__bytes", "created": "created", "-created": "-created"}
+
+
+def domain_list(user: Admin, *, query: str = "", sort: str = "name") -> QuerySet[Domain]:
+    """Domains with their mailbox/alias counts and quota allocated, by correlated subqueries
+    (one pass per page row, never a join over every mailbox)."""
+    from django.db.models import IntegerField, OuterRef, Subquery, Sum
+    from django.db.models.functions import Coalesce
+
+    def count_of(model, **extra):
+        return Coalesce(Subquery(model.objects.filter(domain=OuterRef("pk"), **extra).order_by()
+                                 .values("domain").annotate(n=Count("pk")).values("n"),
+                                 output_field=IntegerField()), 0)
+
+    domains = domains_for(user).annotate(
+        mailbox_count=count_of(Mailbox),
+        alias_count=count_of(Alias, mailbox__isnull=True),
+        quota_allocated=Coalesce(Subquery(Mailbox.objects.filter(domain=OuterRef("pk")).order_by()
+                                          .values("domain").annotate(s=Sum("quota_bytes")).values("s")), 0),
+    )
+    if query:
+        domains = domains.filter(name__icontains=query.strip())
+    return domains.order_by(DOMAIN_SORTS.get(sort, "name"), "pk")
+
+
+def mailbox_list(user: Admin, *, domain: Domain | None = None, query: str = "", active: bool | None = None,
+                 sort: str = "address") -> QuerySet[Mailbox]:
+    mailboxes = mailboxes_for(user).select_related("domain", "usage")
+    if domain is not None:
+        mailboxes = mailboxes.filter(domain=domain)
+    if query:
+        # icontains becomes UPPER(col) LIKE UPPER('%q%'): served by the trigram indexes.
+        query = query.strip()
+        mailboxes = mailboxes.filter(Q(address__icontains=query) | Q(name__icontains=query))
+    if active is not None:
+        mailboxes = mailboxes.filter(active=active)
+    return mailboxes.order_by(MAILBOX_SORTS.get(sort, "address"), "pk")
+
+
+DASHBOARD_CACHE_SECONDS = 30
+
+
+def dashboard_totals(user: Admin) -> dict:
+    """Totals for the admin's scope, recomputed at most every 30 seconds per scope (five
+    aggregates over 100,000 rows cost ~60 ms; usage figures lag Dovecot anyway)."""
+    from django.core.cache import cache
+
+    key = "dashboard:all" if getattr(user, "is_superadmin", False) else f"dashboard:admin:{user.pk}"
+    totals = cache.get(key)
+    if totals is None:
+        totals = _dashboard_totals(user)
+        cache.set(key, totals, DASHBOARD_CACHE_SECONDS)
+    return totals
+
+
+def _dashboard_totals(user: Admin) -> dict:
+    from django.db.models import Sum
+    from django.db.models.functions import Coalesce
+
+    from .models import QuotaUsage
+
+    superadmin = getattr(user, "is_superadmin", False)
+    domains = Domain.objects.all() if superadmin else domains_for(user)
+    mailboxes = Mailbox.objects.all() if superadmin else Mailbox.objects.filter(domain__in=domains_for(user))
+    aliases = Alias.objects.all() if superadmin else Alias.objects.filter(domain__in=domains_for(user))
+    usage = QuotaUsage.objects.all() if superadmin else QuotaUsage.objects.filter(mailbox__domain__in=domains_for(user))
+    totals = domains.aggregate(domains=Count("pk"), active_domains=Count("pk", filter=Q(active=True)))
+    totals |= mailboxes.aggregate(mailboxes=Count("pk"), inactive_mailboxes=Count("pk", filter=Q(active=False)),
+                                  quota_allocated=Coalesce(Sum("quota_bytes"), 0))
+    totals |= aliases.aggregate(aliases=Count("pk", filter=Q(mailbox__isnull=True)),
+                                forwardings=Count("pk", filter=Q(mailbox__isnull=False)))
+    totals |= usage.aggregate(used=Coalesce(Sum("bytes"), 0), messages=Coalesce(Sum("messages"), 0),
+                              near_full=Count("pk", filter=Q(fill_ratio__gte=0.9)))
+    return totals
+
+
+def address_is_free(domain: Domain, local_part: str) -> bool:
+    address = f"{local_part}@{domain.name}"
+    return not Mailbox.objects.filter(address=address).exists() and not Alias.objects.filter(address=address).exists()

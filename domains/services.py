@@ -1,0 +1,542 @@
+"""Every write to the mail schema. The web views, the CLI and the tests all call these.
+
+Each service is atomic and writes its audit entry in the same transaction. Rules that
+depend on other rows (domain limits, an address being free across mailboxes and aliases)
+are checked while holding a row lock on the domain, so concurrent requests are serialized
+per domain and limits hold. `acting_user` is the Admin who acts, None for the CLI, or any
+object with an `audit_label` (a mail user acting on their own mailbox).
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record, snapshot
+
+from .addresses import normalize_address, normalize_domain, normalize_local_part, split_address
+from .doveadm import flush_auth_cache
+from .models import Alias, AliasDomain, Domain, Mailbox, QuotaUsage
+from .passwords import hash_password
+from .units import format_size
+
+DOMAIN_EDITABLE_FIELDS = {
+    "description", "active", "backup_mx", "transport", "max_mailboxes", "max_aliases",
+    "max_quota_bytes", "quota_bytes", "default_quota_bytes", "allow_external_forwarding",
+}
+MAILBOX_EDITABLE_FIELDS = {"name", "quota_bytes", "active"}
+MAX_DESTINATIONS = 500
+
+
+# --- helpers -------------------------------------------------------------------------
+
+def _field_error(field: str, message: str, code: str) -> ValidationError:
+    """An error attached to a form field, with a code tests and callers can rely on."""
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
+def _lock_domain(domain: Domain) -> Domain:
+    """Re-read the domain under a row lock: the limit checks below are then race-free."""
+    try:
+        return Domain.objects.select_for_update().get(pk=domain.pk)
+    except Domain.DoesNotExist:
+        raise ValidationError(_("This domain no longer exists."), code="domain_gone") from None
+
+
+def _lock_name(name: str) -> None:
+    """Serialize creations of a domain or alias domain of the same name (two tables, one namespace)."""
+    key = int.from_bytes(hashlib.blake2b(f"domain-name:{name}".encode(), digest_size=8).digest(),
+                         "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _full_clean(obj, exclude: Iterable[str] = ()) -> None:
+    # validate_constraints=False: the unique checks run, and the database constraints
+    # back them; Django cannot evaluate the regex and array-length checks in Python.
+    obj.full_clean(exclude=list(exclude), validate_constraints=False)
+
+
+def _validate_domain_settings(domain: Domain) -> None:
+    errors: dict[str, list[str]] = {}
+    if domain.transport and any(c in domain.transport for c in "\n\r\t "):
+        errors.setdefault("transport", []).append(_("A transport has no spaces, e.g. lmtp:unix:private/dovecot-lmtp."))
+    if domain.max_quota_bytes and domain.default_quota_bytes > domain.max_quota_bytes:
+        errors.setdefault("default_quota_bytes", []).append(
+            _("The default mailbox quota cannot exceed the maximum quota per mailbox (%(max)s).")
+            % {"max": format_size(domain.max_quota_bytes)})
+    if domain.max_quota_bytes and not domain.default_quota_bytes:
+        errors.setdefault("default_quota_bytes", []).append(
+            _("Mailboxes of this domain cannot be unlimited (the maximum quota is %(max)s): "
+              "set a default quota.") % {"max": format_size(domain.max_quota_bytes)})
+    if domain.quota_bytes:
+        if domain.max_quota_bytes > domain.quota_bytes:
+            errors.setdefault("max_quota_bytes", []).append(
+                _("The maximum quota per mailbox cannot exceed the domain's total quota (%(total)s).")
+                % {"total": format_size(domain.quota_bytes)})
+        if domain.default_quota_bytes > domain.quota_bytes:
+            errors.setdefault("default_quota_bytes", []).append(
+                _("The default mailbox quota cannot exceed the domain's total quota (%(total)s).")
+                % {"total": format_size(domain.quota_bytes)})
+        if not domain.default_quota_bytes:
+            errors.setdefault("default_quota_bytes", []).append(
+                _("The domain has a total quota, so its mailboxes cannot be unlimited: set a default quota."))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_mailbox_quota(domain: Domain, quota: int, *, exclude_pk: int | None = None) -> None:
+    """The quota of one mailbox within the domain's per-mailbox maximum and total quota."""
+    if quota < 0:
+        raise _field_error("quota_bytes", _("A quota cannot be negative."), "quota_negative")
+    if domain.max_quota_bytes:
+        if quota == 0:
+            raise _field_error("quota_bytes", _(
+                "Unlimited quota is not allowed in %(domain)s: the maximum is %(max)s per mailbox."
+            ) % {"domain": domain.display_name, "max": format_size(domain.max_quota_bytes)}, "quota_unlimited_not_allowed")
+        if quota > domain.max_quota_bytes:
+            raise _field_error("quota_bytes", _(
+                "The quota %(quota)s is above the maximum of %(max)s per mailbox in %(domain)s."
+            ) % {"quota": format_size(quota), "max": format_size(domain.max_quota_bytes),
+                 "domain": domain.display_name}, "quota_above_max")
+    if domain.quota_bytes:
+        if quota == 0:
+            raise _field_error("quota_bytes", _(
+                "Unlimited quota is not allowed in %(domain)s: the domain has a total quota of %(total)s."
+            ) % {"domain": domain.display_name, "total": format_size(domain.quota_bytes)}, "quota_unlimited_not_allowed")
+        others = domain.mailboxes.exclude(pk=exclude_pk).aggregate(total=Sum("quota_bytes"))["total"] or 0
+        if others + quota > domain.quota_bytes:
+            raise _field_error("quota_bytes", _(
+                "Domain quota exceeded: %(domain)s has %(free)s left of its %(total)s, "
+                "this mailbox asks for %(quota)s."
+            ) % {"domain": domain.display_name, "free": format_size(max(domain.quota_bytes - others, 0)),
+                 "total": format_size(domain.quota_bytes), "quota": format_size(quota)}, "domain_quota_exceeded")
+
+
+def _check_can_hold_addresses(domain: Domain) -> None:
+    if domain.backup_mx:
+        raise ValidationError(_("%(domain)s is a backup MX domain: it relays mail and holds no "
+                                "mailboxes or aliases.") % {"domain": domain.display_name},
+                              code="domain_is_backup_mx")
+
+
+def normalize_destinations(values: Iterable[str]) -> list[str]:
+    """Lower-cased, punycoded, de-duplicated destination addresses, in the given order."""
+    result: list[str] = []
+    errors: list[ValidationError] = []
+    for raw in values:
+        raw = raw.strip()
+        if not raw:
+            continue
+        try:
+            address = normalize_address(raw)
+        except ValidationError as exc:
+            errors.extend(exc.error_list)
+            continue
+        if address not in result:
+            result.append(address)
+    if errors:
+        raise ValidationError({"destinations": errors})
+    if not result:
+        raise _field_error("destinations", _("Enter at least one destination address."), "destinations_empty")
+    if len(result) > MAX_DESTINATIONS:
+        raise _field_error("destinations", _("At most %(max)d destinations.") % {"max": MAX_DESTINATIONS}, "destinations_too_many")
+    return result
+
+
+def _is_local_domain(name: str) -> bool:
+    return Domain.objects.filter(name=name).exists() or AliasDomain.objects.filter(name=name).exists()
+
+
+# --- domains -------------------------------------------------------------------------
+
+@transaction.atomic
+def domain_create(*, name: str, acting_user, description: str = "", active: bool = True,
+                  backup_mx: bool = False, transport: str = "", max_mailboxes: int = 0,
+                  max_aliases: int = 0, max_quota_bytes: int = 0, quota_bytes: int = 0,
+                  default_quota_bytes: int = 0, allow_external_forwarding: bool = True) -> Domain:
+    try:
+        name = normalize_domain(name)
+    except ValidationError as exc:
+        raise ValidationError({"name": exc.error_list}) from None
+    _lock_name(name)
+    if AliasDomain.objects.filter(name=name).exists():
+        raise _field_error("name", _("%(name)s is already an alias domain.") % {"name": name}, "name_is_alias_domain")
+    domain = Domain(name=name, description=description.strip(), active=active, backup_mx=backup_mx,
+                    transport=transport.strip(), max_mailboxes=max_mailboxes, max_aliases=max_aliases,
+                    max_quota_bytes=max_quota_bytes, quota_bytes=quota_bytes,
+                    default_quota_bytes=default_quota_bytes,
+                    allow_external_forwarding=allow_external_forwarding)
+    _full_clean(domain)
+    _validate_domain_settings(domain)
+    domain.save()
+    audit_record(actor=acting_user, action="domain.create", obj=domain, domain_name=domain.name,
+                 after=snapshot(domain))
+    return domain
+
+
+@transaction.atomic
+def domain_update(*, domain: Domain, acting_user, **changes: Any) -> Domain:
+    unknown = set(changes) - DOMAIN_EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"domain_update() got unexpected fields: {', '.join(sorted(unknown))}")
+    domain = _lock_domain(domain)
+    before = snapshot(domain)
+    for field, value in changes.items():
+        setattr(domain, field, value.strip() if isinstance(value, str) else value)
+    _full_clean(domain)
+    _validate_domain_settings(domain)
+    _check_domain_fits_usage(domain)
+    domain.save()
+    audit_record(actor=acting_user, action="domain.update", obj=domain, domain_name=domain.name,
+                 before=before, after=snapshot(domain))
+    return domain
+
+
+def _check_domain_fits_usage(domain: Domain) -> None:
+    """New limits must hold for what the domain already has."""
+    errors: dict[str, list[str]] = {}
+    mailboxes = domain.mailboxes.count()
+    aliases = domain.aliases.filter(mailbox__isnull=True).count()
+    if domain.backup_mx and (mailboxes or aliases):
+        errors.setdefault("backup_mx", []).append(
+            _("A backup MX domain holds no mailboxes or aliases; this domain has %(m)d mailboxes "
+              "and %(a)d aliases.") % {"m": mailboxes, "a": aliases})
+    if domain.max_mailboxes and mailboxes > domain.max_mailboxes:
+        errors.setdefault("max_mailboxes", []).append(
+            _("The domain already has %(n)d mailboxes.") % {"n": mailboxes})
+    if domain.max_aliases and aliases > domain.max_aliases:
+        errors.setdefault("max_aliases", []).append(
+            _("The domain already has %(n)d aliases.") % {"n": aliases})
+    if domain.max_quota_bytes:
+        over = domain.mailboxes.filter(quota_bytes__gt=domain.max_quota_bytes).count()
+        unlimited = domain.mailboxes.filter(quota_bytes=0).count()
+        if over or unlimited:
+            errors.setdefault("max_quota_bytes", []).append(
+                _("%(n)d mailboxes have a larger or unlimited quota; lower them first.")
+                % {"n": over + unlimited})
+    if domain.quota_bytes:
+        allocated = domain.mailboxes.aggregate(total=Sum("quota_bytes"))["total"] or 0
+        if allocated > domain.quota_bytes:
+            errors.setdefault("quota_bytes", []).append(
+                _("The mailboxes already have %(allocated)s allocated.") % {"allocated": format_size(allocated)})
+        if domain.mailboxes.filter(quota_bytes=0).exists():
+            errors.setdefault("quota_bytes", []).append(
+                _("Some mailboxes are unlimited; give them a quota first."))
+    if errors:
+        raise ValidationError(errors)
+
+
+def domain_set_active(*, domain: Domain, active: bool, acting_user) -> Domain:
+    return domain_update(domain=domain, active=active, acting_user=acting_user)
+
+
+def domain_deletion_summary(domain: Domain) -> dict[str, int]:
+    """What deleting the domain takes with it, for the confirmation page and the audit log."""
+    return {
+        "mailboxes": domain.mailboxes.count(),
+        "aliases": domain.aliases.count(),
+        "alias_domains": domain.alias_domains.count(),
+    }
+
+
+@transaction.atomic
+def domain_delete(*, domain: Domain, acting_user) -> dict[str, int]:
+    domain = _lock_domain(domain)
+    summary = domain_deletion_summary(domain)
+    before = snapshot(domain) | {"deleted": summary}
+    name = domain.name
+    domain.delete()
+    audit_record(actor=acting_user, action="domain.delete", object_type="domain", object_repr=name,
+                 domain_name=name, before=before)
+    return summary
+
+
+# --- mailboxes -----------------------------------------------------------------------
+
+@transaction.atomic
+def mailbox_create(*, domain: Domain, local_part: str, password: str, acting_user, name: str = "",
+                   quota_bytes: int | None = None, active: bool = True) -> Mailbox:
+    try:
+        local_part = normalize_local_part(local_part)
+    except ValidationError as exc:
+        raise ValidationError({"local_part": exc.error_list}) from None
+    if not password:
+        raise _field_error("password", _("Enter a password."), "password_empty")
+    domain = _lock_domain(domain)
+    _check_can_hold_addresses(domain)
+    address = f"{local_part}@{domain.name}"
+    if Mailbox.objects.filter(address=address).exists():
+        raise _field_error("local_part", _("%(address)s is already a mailbox.") % {"address": address}, "address_is_mailbox")
+    if Alias.objects.filter(address=address).exists():
+        raise _field_error("local_part", _("%(address)s is already an alias; delete the alias "
+                                               "first or choose another name.") % {"address": address}, "address_is_alias")
+    if domain.max_mailboxes and domain.mailboxes.count() >= domain.max_mailboxes:
+        raise ValidationError(_("Mailbox limit reached: %(domain)s may have at most %(max)d mailboxes.")
+                              % {"domain": domain.display_name, "max": domain.max_mailboxes},
+                              code="mailbox_limit_reached")
+    quota = domain.default_quota_bytes if quota_bytes is None else quota_bytes
+    _check_mailbox_quota(domain, quota)
+    mailbox = Mailbox(domain=domain, local_part=local_part, address=address, name=name.strip(),
+                      quota_bytes=quota, active=active, maildir=f"{domain.name}/{local_part}/",
+                      password=hash_password(password), password_changed=timezone.now())
+    _full_clean(mailbox)
+    mailbox.save()
+    # The usage row exists from the start, so Dovecot's first deliveries only ever update it.
+    QuotaUsage.objects.create(mailbox=mailbox)
+    audit_record(actor=acting_user, action="mailbox.create", obj=mailbox, domain_name=domain.name,
+                 after=snapshot(mailbox))
+    return mailbox
+
+
+@transaction.atomic
+def mailbox_update(*, mailbox: Mailbox, acting_user, **changes: Any) -> Mailbox:
+    unknown = set(changes) - MAILBOX_EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"mailbox_update() got unexpected fields: {', '.join(sorted(unknown))}")
+    domain = _lock_domain(mailbox.domain)
+    mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+    before = snapshot(mailbox)
+    if "quota_bytes" in changes and changes["quota_bytes"] != mailbox.quota_bytes:
+        _check_mailbox_quota(domain, changes["quota_bytes"], exclude_pk=mailbox.pk)
+    for field, value in changes.items():
+        setattr(mailbox, field, value.strip() if isinstance(value, str) else value)
+    _full_clean(mailbox)
+    mailbox.save()
+    audit_record(actor=acting_user, action="mailbox.update", obj=mailbox, domain_name=domain.name,
+                 before=before, after=snapshot(mailbox))
+    return mailbox
+
+
+def mailbox_set_active(*, mailbox: Mailbox, active: bool, acting_user) -> Mailbox:
+    return mailbox_update(mailbox=mailbox, active=active, acting_user=acting_user)
+
+
+@transaction.atomic
+def mailbox_set_password(*, mailbox: Mailbox, password: str, acting_user) -> Mailbox:
+    if not password:
+        raise _field_error("password", _("Enter a password."), "password_empty")
+    mailbox = Mailbox.objects.select_for_update().select_related("domain").get(pk=mailbox.pk)
+    mailbox.password = hash_password(password)
+    mailbox.password_changed = timezone.now()
+    mailbox.save(update_fields=["password", "password_changed", "modified"])
+    # The audit entry says that the password changed, never what it is.
+    audit_record(actor=acting_user, action="mailbox.password", obj=mailbox,
+                 domain_name=mailbox.domain.name)
+    # With Dovecot's auth cache on, the old password would work until the entry expires.
+    address = mailbox.address
+    transaction.on_commit(lambda: flush_auth_cache(address))
+    return mailbox
+
+
+@transaction.atomic
+def mailbox_delete(*, mailbox: Mailbox, acting_user) -> None:
+    domain = _lock_domain(mailbox.domain)
+    mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+    before = snapshot(mailbox)
+    forwarding = Alias.objects.filter(mailbox=mailbox).first()
+    if forwarding:
+        before["forwarding"] = list(forwarding.destinations)
+    address = mailbox.address
+    mailbox.delete()  # its quota usage row and forwarding alias go with it
+    audit_record(actor=acting_user, action="mailbox.delete", object_type="mailbox", object_repr=address,
+                 domain_name=domain.name, before=before)
+
+
+@transaction.atomic
+def mailbox_set_forwarding(*, mailbox: Mailbox, destinations: Iterable[str], keep_copy: bool,
+                           acting_user) -> Alias | None:
+    """Forward the mailbox's mail to `destinations`, keeping a copy or not; none stops forwarding."""
+    domain = _lock_domain(mailbox.domain)
+    mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+    existing = Alias.objects.filter(mailbox=mailbox).first()
+    cleaned = [d for d in destinations if d.strip()]
+    if not cleaned:
+        if existing:
+            before = snapshot(existing)
+            existing.delete()
+            audit_record(actor=acting_user, action="forwarding.delete", object_type="alias",
+                         object_repr=mailbox.address, domain_name=domain.name, before=before)
+        return None
+    targets = [d for d in normalize_destinations(cleaned) if d != mailbox.address]
+    if not domain.allow_external_forwarding:
+        external = [d for d in targets if not _is_local_domain(d.rpartition("@")[2])]
+        if external:
+            raise _field_error("destinations", _(
+                "%(domain)s does not allow forwarding to other servers: %(addresses)s."
+            ) % {"domain": domain.display_name, "addresses": ", ".join(external)}, "external_forwarding_disallowed")
+    if not targets and not keep_copy:
+        raise _field_error("destinations", _("Enter at least one address to forward to."), "destinations_empty")
+    final = ([mailbox.address] if keep_copy else []) + targets
+    if existing:
+        before = snapshot(existing)
+        existing.destinations = final
+        existing.save(update_fields=["destinations", "modified"])
+        alias = existing
+        audit_record(actor=acting_user, action="forwarding.update", obj=alias, domain_name=domain.name,
+                     before=before, after=snapshot(alias))
+    else:
+        alias = Alias.objects.create(domain=domain, address=mailbox.address, destinations=final,
+                                     mailbox=mailbox, active=True)
+        audit_record(actor=acting_user, action="forwarding.create", obj=alias, domain_name=domain.name,
+                     after=snapshot(alias))
+    return alias
+
+
+# --- aliases -------------------------------------------------------------------------
+
+@transaction.atomic
+def alias_create(*, domain: Domain, local_part: str, destinations: Iterable[str], acting_user,
+                 active: bool = True) -> Alias:
+    """Create an alias; an empty `local_part` makes the domain's catch-all (@domain)."""
+    if local_part.strip():
+        try:
+            local_part = normalize_local_part(local_part)
+        except ValidationError as exc:
+            raise ValidationError({"local_part": exc.error_list}) from None
+    else:
+        local_part = ""
+    destinations = normalize_destinations(destinations)
+    domain = _lock_domain(domain)
+    _check_can_hold_addresses(domain)
+    address = f"{local_part}@{domain.name}"
+    if address in destinations:
+        raise _field_error("destinations", _("An alias cannot deliver to itself."), "alias_loop")
+    if Mailbox.objects.filter(address=address).exists():
+        raise _field_error("local_part", _("%(address)s is a mailbox: set its forwarding instead "
+                                               "of an alias.") % {"address": address}, "address_is_mailbox")
+    if Alias.objects.filter(address=address).exists():
+        message = (_("%(domain)s already has a catch-all.") if not local_part
+                   else _("%(address)s is already an alias."))
+        raise _field_error("local_part", message % {"domain": domain.display_name, "address": address}, "address_is_alias")
+    if domain.max_aliases and domain.aliases.filter(mailbox__isnull=True).count() >= domain.max_aliases:
+        raise ValidationError(_("Alias limit reached: %(domain)s may have at most %(max)d aliases.")
+                              % {"domain": domain.display_name, "max": domain.max_aliases},
+                              code="alias_limit_reached")
+    alias = Alias(domain=domain, address=address, destinations=destinations, active=active)
+    _full_clean(alias)
+    alias.save()
+    audit_record(actor=acting_user, action="alias.create", obj=alias, domain_name=domain.name,
+                 after=snapshot(alias))
+    return alias
+
+
+@transaction.atomic
+def alias_update(*, alias: Alias, acting_user, destinations: Iterable[str] | None = None,
+                 active: bool | None = None) -> Alias:
+    domain = _lock_domain(alias.domain)
+    alias = Alias.objects.select_for_update().get(pk=alias.pk)
+    before = snapshot(alias)
+    if destinations is not None:
+        destinations = normalize_destinations(destinations)
+        if alias.mailbox_id is None and alias.address in destinations:
+            raise _field_error("destinations", _("An alias cannot deliver to itself."), "alias_loop")
+        alias.destinations = destinations
+    if active is not None:
+        alias.active = active
+    _full_clean(alias)
+    alias.save()
+    audit_record(actor=acting_user, action="alias.update", obj=alias, domain_name=domain.name,
+                 before=before, after=snapshot(alias))
+    return alias
+
+
+def alias_set_active(*, alias: Alias, active: bool, acting_user) -> Alias:
+    return alias_update(alias=alias, active=active, acting_user=acting_user)
+
+
+@transaction.atomic
+def alias_delete(*, alias: Alias, acting_user) -> None:
+    domain = _lock_domain(alias.domain)
+    before = snapshot(alias)
+    address = alias.address
+    alias.delete()
+    audit_record(actor=acting_user, action="alias.delete", object_type="alias", object_repr=address,
+                 domain_name=domain.name, before=before)
+
+
+def find_domain_for_address(address: str) -> tuple[Domain, str]:
+    """(domain, local_part) for 'name@domain' or '@domain' (local part ''), for the CLI and forms."""
+    text = (address or "").strip()
+    if text.startswith("@"):
+        local_part, domain_name = "", normalize_domain(text[1:])
+    else:
+        local_part, domain_name = split_address(text)
+    try:
+        return Domain.objects.get(name=domain_name), local_part
+    except Domain.DoesNotExist:
+        raise ValidationError(_("The domain %(domain)s does not exist.") % {"domain": domain_name},
+                              code="domain_not_found") from None
+
+
+# --- alias domains -------------------------------------------------------------------
+
+@transaction.atomic
+def alias_domain_create(*, name: str, target: Domain, acting_user, active: bool = True) -> AliasDomain:
+    try:
+        name = normalize_domain(name)
+    except ValidationError as exc:
+        raise ValidationError({"name": exc.error_list}) from None
+    _lock_name(name)
+    target = _lock_domain(target)
+    if name == target.name:
+        raise _field_error("name", _("A domain cannot be an alias of itself."), "alias_domain_self")
+    if Domain.objects.filter(name=name).exists():
+        raise _field_error("name", _("%(name)s is already a domain; an alias domain must not be.")
+                               % {"name": name}, "name_is_domain")
+    if target.backup_mx:
+        raise _field_error("target", _("%(domain)s is a backup MX domain; an alias domain needs a "
+                                           "domain with mailboxes.") % {"domain": target.display_name}, "target_is_backup_mx")
+    alias_domain = AliasDomain(name=name, target=target, active=active)
+    _full_clean(alias_domain)
+    alias_domain.save()
+    audit_record(actor=acting_user, action="aliasdomain.create", obj=alias_domain,
+                 domain_name=target.name, after=snapshot(alias_domain))
+    return alias_domain
+
+
+@transaction.atomic
+def alias_domain_set_active(*, alias_domain: AliasDomain, active: bool, acting_user) -> AliasDomain:
+    alias_domain = AliasDomain.objects.select_for_update().select_related("target").get(pk=alias_domain.pk)
+    before = snapshot(alias_domain)
+    alias_domain.active = active
+    alias_domain.save(update_fields=["active", "modified"])
+    audit_record(actor=acting_user, action="aliasdomain.update", obj=alias_domain,
+                 domain_name=alias_domain.target.name, before=before, after=snapshot(alias_domain))
+    return alias_domain
+
+
+@transaction.atomic
+def alias_domain_delete(*, alias_domain: AliasDomain, acting_user) -> None:
+    before = snapshot(alias_domain)
+    target_name = alias_domain.target.name
+    name = alias_domain.name
+    alias_domain.delete()
+    audit_record(actor=acting_user, action="aliasdomain.delete", object_type="aliasdomain",
+                 object_repr=name, domain_name=target_name, before=before)
+
+
+# RFC 2142 mailbox names every mail domain should answer; postmaster and abuse are the ones
+# other operators write to when something goes wrong.
+ROLE_ADDRESSES = ("postmaster", "abuse", "hostmaster", "webmaster")
+
+
+@transaction.atomic
+def domain_create_with_role_aliases(*, role_addresses: Iterable[str], role_target: str, acting_user,
+                                    **fields: Any) -> Domain:
+    """Create a domain and, in the same transaction, aliases for the chosen RFC 2142 addresses."""
+    roles = [r for r in role_addresses if r in ROLE_ADDRESSES]
+    if roles and not (role_target or "").strip():
+        raise _field_error("role_target", _("Give the address the role addresses deliver to."), "role_target_missing")
+    domain = domain_create(acting_user=acting_user, **fields)
+    for role in roles:
+        try:
+            alias_create(domain=domain, local_part=role, destinations=[role_target], acting_user=acting_user)
+        except ValidationError as exc:
+            raise ValidationError({"role_target": exc.messages}) from None
+    return domain

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class QuotaConfig(AppConfig):
+    name = "quota"
+    verbose_name = "Quota usage"

@@ -1,0 +1,50 @@
+"""Server-side charts of mailbox fullness: inline SVG, no script, no style attributes."""
+from django import template
+
+from quota.selectors import fullness_histogram, top_fullest
+
+register = template.Library()
+
+BAR_WIDTH = 28
+GAP = 6
+CHART_HEIGHT = 120
+
+
+@register.inclusion_tag("quota/components/fullness_histogram.html", takes_context=True)
+def fullness_histogram_chart(context, domain=None):
+    from django.core.cache import cache
+
+    user = context["request"].user
+    # Cached like the dashboard totals: the histogram aggregates every usage row of the scope.
+    scope = "all" if getattr(user, "is_superadmin", False) else f"admin:{user.pk}"
+    key = f"histogram:{scope}:{getattr(domain, 'pk', '')}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = fullness_histogram(user, domain)
+        cache.set(key, counts, 30)
+    labels = [f"{i * 10}–{i * 10 + 10} %" for i in range(10)] + ["≥ 100 %"]
+    values = [counts[f"b{i}"] for i in range(10)] + [counts["over"]]
+    peak = max(values) or 1
+    bars = []
+    for i, (label, value) in enumerate(zip(labels, values)):
+        height = round(value / peak * CHART_HEIGHT)
+        bars.append({"label": label, "value": value, "x": i * (BAR_WIDTH + GAP), "height": height,
+                     "y": CHART_HEIGHT - height, "hot": i >= 9})
+    return {"bars": bars, "width": len(bars) * (BAR_WIDTH + GAP), "height": CHART_HEIGHT,
+            "bar_width": BAR_WIDTH, "unlimited": counts["unlimited"], "total": sum(values) + counts["unlimited"]}
+
+
+@register.inclusion_tag("quota/components/top_fullest.html", takes_context=True)
+def top_fullest_table(context, domain=None, limit=10):
+    return {"rows": top_fullest(context["request"].user, domain, limit)}
+
+
+@register.filter
+def percent(ratio):
+    return "" if ratio is None else f"{ratio * 100:.0f}"
+
+
+@register.filter
+def meter_value(ratio):
+    """<meter> wants a value within its max; over-quota mailboxes show as full."""
+    return "0" if ratio is None else f"{min(ratio, 1.0):.3f}"

@@ -1,0 +1,14 @@
+"""docs/mailstack.md shows every query exactly as the servers run it."""
+from pathlib import Path
+
+from domains.mailstack import DOVECOT_ITERATE_QUERY, DOVECOT_PASSWORD_QUERY, POSTFIX_MAPS
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "mailstack.md").read_text()
+
+
+def test_every_query_is_documented_verbatim():
+    for pmap in POSTFIX_MAPS:
+        assert pmap.query in DOC, pmap.name
+        assert f"`{pmap.name}.cf` → `{pmap.setting}`" in DOC
+    assert DOVECOT_PASSWORD_QUERY in DOC
+    assert DOVECOT_ITERATE_QUERY in DOC

@@ -1,0 +1,69 @@
+"""The role matrix every admin view is tested against.
+
+Five visitors: nobody logged in; a mail user's session (no Django login, only
+session["mailbox_id"], as the mail user pages set it); a superadmin; the domain admin of
+the domain concerned; and the domain admin of another domain, who must get a 404 and
+never a byte of the other domain's data.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import Admin
+from domains.models import Domain, Mailbox
+from tests.factories import AdminFactory, DomainFactory, MailboxFactory, SuperadminFactory
+
+ROLES = ("anonymous", "mail_user", "superadmin", "domain_admin", "other_admin")
+
+
+@dataclass
+class World:
+    domain: Domain
+    other_domain: Domain
+    mailbox: Mailbox
+    superadmin: Admin
+    domain_admin: Admin
+    other_admin: Admin
+
+    def client(self, role: str) -> Client:
+        client = Client()
+        if role == "mail_user":
+            session = client.session
+            session["mailbox_id"] = self.mailbox.pk
+            session.save()
+        elif role != "anonymous":
+            client.force_login(getattr(self, role))
+        return client
+
+
+def make_world() -> World:
+    domain = DomainFactory(name="example.org")
+    other = DomainFactory(name="other.example")
+    return World(domain=domain, other_domain=other, mailbox=MailboxFactory(domain=domain, local_part="bob"),
+                 superadmin=SuperadminFactory(username="root"), domain_admin=AdminFactory(username="alice", domains=[domain]),
+                 other_admin=AdminFactory(username="mallory", domains=[other]))
+
+
+def assert_login_redirect(response) -> None:
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse(settings.LOGIN_URL))
+
+
+def check_role(world: World, role: str, response, *, allowed: set[str], ok: tuple[int, ...] = (200, 302),
+               secrets: tuple[str, ...] = ()) -> bool:
+    """Assert the response fits the role; True when the view did its work for that role."""
+    if role in ("anonymous", "mail_user"):
+        assert_login_redirect(response)
+        return False
+    if role in allowed:
+        assert response.status_code in ok, (role, response.status_code)
+        return True
+    assert response.status_code == 404, (role, response.status_code)
+    body = response.content.decode()
+    for secret in secrets:
+        assert secret not in body
+    return False

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TwofactorConfig(AppConfig):
+    name = "twofactor"
+    verbose_name = "Two-factor authentication"
