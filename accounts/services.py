@@ -5,7 +5,7 @@ from typing import Iterable
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, snapshot
@@ -52,10 +52,21 @@ def _admin_snapshot(admin: Admin) -> dict:
     return snapshot(admin, exclude=("last_login",)) | {"domains": sorted(d.name for d in admin.domains.all())}
 
 
+# Any fixed 64-bit number: the key of the advisory lock that serializes superadmin losses.
+_SUPERADMIN_CHANGES_LOCK = 0x6D61_696C_6164_6D01
+
+
 def _lock_active_superadmins() -> list[int]:
-    """Lock the active superadmins, always first and in pk order, so that concurrent
-    demotions and deletions queue up (no deadlock) and each sees the others' outcome."""
-    return list(Admin.objects.select_for_update().filter(role=Admin.Role.SUPERADMIN, is_active=True)
+    """Serialize every change that could remove an active superadmin, then list them.
+
+    One transaction-scoped advisory lock rather than row locks on the superadmins: row locks
+    taken by a filtered SELECT FOR UPDATE can be re-evaluated and skipped as rows change under
+    concurrent demotions, which let PostgreSQL report deadlocks. Admin changes are rare, so
+    queueing them all behind one lock costs nothing measurable.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SUPERADMIN_CHANGES_LOCK])
+    return list(Admin.objects.filter(role=Admin.Role.SUPERADMIN, is_active=True)
                 .order_by("pk").values_list("pk", flat=True))
 
 
