@@ -23,16 +23,18 @@ def domains_for(user: Admin) -> QuerySet[Domain]:
     return Domain.objects.filter(admins=user)
 
 
-def mailboxes_for(user: Admin) -> QuerySet[Mailbox]:
-    return Mailbox.objects.filter(domain__in=domains_for(user))
-
-
 def _sees_everything(user: Admin) -> bool:
     return isinstance(user, Admin) and user.is_authenticated and user.is_active and user.is_superadmin
 
 
-def aliases_for(user: Admin) -> QuerySet[Alias]:
+def mailboxes_for(user: Admin) -> QuerySet[Mailbox]:
     # A superadmin's scope is the whole table: no "domain IN (all domains)" semi-join to count through.
+    if _sees_everything(user):
+        return Mailbox.objects.all()
+    return Mailbox.objects.filter(domain__in=domains_for(user))
+
+
+def aliases_for(user: Admin) -> QuerySet[Alias]:
     if _sees_everything(user):
         return Alias.objects.all()
     return Alias.objects.filter(domain__in=domains_for(user))

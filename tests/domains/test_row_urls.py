@@ -1,0 +1,33 @@
+"""{% pk_url %} gives exactly what {% url %} gives, for any pk and script prefix."""
+import pytest
+from django.template import engines
+from django.urls import NoReverseMatch, clear_script_prefix, set_script_prefix
+
+NAMES = ["domains:domain-detail", "domains:domain-set-active", "domains:mailbox-update",
+         "domains:mailbox-set-active", "domains:mailbox-password", "domains:mailbox-forwarding",
+         "domains:mailbox-delete", "domains:alias-update", "domains:alias-set-active", "domains:alias-delete",
+         "domains:aliasdomain-set-active", "domains:aliasdomain-delete", "dnscheck:domain"]
+
+
+def render(source: str, **context) -> str:
+    return engines["django"].from_string("{% load row_urls %}" + source).render(context)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("pk", [1, 42, 9_007_199_254_740_992])
+def test_same_as_the_url_tag(name, pk):
+    assert render("{% pk_url name pk %}", name=name, pk=pk) == render("{% url name pk %}", name=name, pk=pk)
+
+
+@pytest.mark.parametrize("prefix", ["/", "/panel/"])
+def test_follows_the_script_prefix(prefix):
+    set_script_prefix(prefix)
+    try:
+        assert render("{% pk_url 'domains:mailbox-update' 7 %}") == f"{prefix}mailboxes/7/edit/"
+    finally:
+        clear_script_prefix()
+
+
+def test_refuses_a_url_that_does_not_take_a_pk():
+    with pytest.raises(NoReverseMatch):
+        render("{% pk_url 'domains:domain-list' 7 %}")
