@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Lower, Upper
 from django.utils.translation import gettext_lazy as _
 
@@ -218,6 +218,12 @@ class AliasDomain(models.Model):
         return domain_display(self.name)
 
 
+def domain_of_username():
+    """The domain part of quota_usage.username (a mailbox address), as SQL. Indexed, so that a
+    domain's usage rows are found without joining 20,000 mailboxes by address."""
+    return Func(F("mailbox"), Value("@"), Value(2), function="split_part", output_field=models.CharField())
+
+
 class QuotaUsage(models.Model):
     """What a mailbox uses, written by Dovecot's quota dict (the panel only creates the row).
 
@@ -242,6 +248,7 @@ class QuotaUsage(models.Model):
         indexes = [
             models.Index(fields=["bytes"], name="quota_usage_bytes"),
             models.Index(F("fill_ratio").desc(nulls_last=True), F("mailbox"), name="quota_usage_fullest"),
+            models.Index(domain_of_username(), name="quota_usage_domain"),
         ]
 
     def __str__(self) -> str:

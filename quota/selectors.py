@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from domains.models import Domain, QuotaUsage
+from domains.models import Domain, Mailbox, QuotaUsage, domain_of_username
 from domains.selectors import domains_for
 
 THRESHOLDS = {"80": 0.80, "95": 0.95, "100": 1.0}
@@ -59,8 +59,12 @@ def usage_for(user, query: UsageQuery = UsageQuery(), *, all_domains: bool = Fal
     elif query.filter == "never":
         rows = rows.filter(updated_at__isnull=True)
     if query.search:
-        # upper(address) LIKE upper('%x%') on mailbox: served by its trigram index.
-        rows = rows.filter(mailbox__address__icontains=query.search.strip())
+        # A subquery on mailbox, whose trigram indexes serve upper(address|name) LIKE '%x%'.
+        # (mailbox__address__icontains would compare quota_usage.username, the FK column,
+        # which has no such index: a scan of every usage row.)
+        term = query.search.strip()
+        rows = rows.filter(mailbox__in=Mailbox.objects.filter(Q(address__icontains=term) | Q(name__icontains=term))
+                           .values("address"))
     return rows.order_by(*SORTS.get(query.sort, SORTS["fullest"]))
 
 
@@ -73,25 +77,43 @@ def over_threshold(ratio: float, *, all_domains: bool = True, user=None, domain:
     return rows.order_by(F("fill_ratio").desc(nulls_last=True), "mailbox_id")
 
 
-def domain_summaries(user, domain: Domain | None = None) -> QuerySet[Domain]:
-    """Per domain: mailboxes, quota allocated, bytes used, messages."""
+def _for_domain(rows: QuerySet[QuotaUsage], domain: Domain) -> QuerySet[QuotaUsage]:
+    # By the domain part of the username (indexed), not by a join through 20,000 mailboxes.
+    return rows.alias(domain_name=domain_of_username()).filter(domain_name=domain.name)
+
+
+def domain_summaries(user, domain: Domain | None = None) -> list[Domain]:
+    """The user's domains (or one of them), each with mailbox_count, allocated,
+    unlimited_count, used and message_count.
+
+    Two grouped queries rather than one join of mailboxes and usage rows (20,000 index
+    lookups for a big domain): the mailbox figures come from the covering index on
+    mailbox(domain_id), the usage ones from quota_usage's index on the username's domain."""
     domains = domains_for(user)
     if domain is not None:
         domains = domains.filter(pk=domain.pk)
-    return domains.annotate(
-        mailbox_count=Count("mailboxes"),
-        allocated=Coalesce(Sum("mailboxes__quota_bytes"), 0),
-        used=Coalesce(Sum("mailboxes__usage__bytes"), 0),
-        message_count=Coalesce(Sum("mailboxes__usage__messages"), 0),
-        unlimited_count=Count("mailboxes", filter=Q(mailboxes__quota_bytes=0)),
-    ).order_by("name")
+    domains = list(domains.order_by("name"))
+    by_domain = {row.pop("domain"): row for row in (
+        Mailbox.objects.filter(domain__in=[d.pk for d in domains]).values("domain")
+        .annotate(mailbox_count=Count("*"), allocated=Sum("quota_bytes"),
+                  unlimited_count=Count("domain", filter=Q(quota_bytes=0))))}
+    by_name = {row.pop("domain_name"): row for row in (
+        QuotaUsage.objects.annotate(domain_name=domain_of_username())
+        .filter(domain_name__in=[d.name for d in domains]).values("domain_name")
+        .annotate(used=Sum("bytes"), message_count=Sum("messages")))}
+    for d in domains:
+        figures = {"mailbox_count": 0, "allocated": 0, "unlimited_count": 0, "used": 0, "message_count": 0}
+        figures |= by_domain.get(d.pk, {}) | by_name.get(d.name, {})
+        for name, value in figures.items():
+            setattr(d, name, value)
+    return domains
 
 
 def fullness_histogram(user, domain: Domain | None = None) -> dict[str, int]:
     """Mailboxes per fullness bucket (0-10 %, ..., 90-100 %, over 100 %), plus unlimited."""
     rows = _scoped(QuotaUsage.objects.all(), user)
     if domain is not None:
-        rows = rows.filter(mailbox__domain=domain)
+        rows = _for_domain(rows, domain)
     buckets = {f"b{i}": Count("pk", filter=Q(fill_ratio__gte=i / 10, fill_ratio__lt=(i + 1) / 10))
                for i in range(10)}
     buckets["over"] = Count("pk", filter=Q(fill_ratio__gte=1))

@@ -84,7 +84,7 @@ def test_domain_admin_sees_only_their_domain(data):
 
 
 def test_summaries_and_histogram(data, superadmin):
-    summary = domain_summaries(superadmin, data["a"]).get()
+    [summary] = domain_summaries(superadmin, data["a"])
     assert summary.mailbox_count == 5 and summary.allocated == 400 * M
     assert summary.used == (120 + 96 + 50 + 500) * M and summary.unlimited_count == 1
     counts = fullness_histogram(superadmin)
