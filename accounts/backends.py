@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import Q
 
 from .models import Admin
 
@@ -12,7 +11,11 @@ class AdminBackend(ModelBackend):
         if username is None or password is None:
             return None
         login = username.strip()
-        admin = Admin.objects.filter(Q(username__iexact=login) | Q(email__iexact=login)).order_by("pk").first()
+        # A username match wins over an e-mail match (both are unique, case-insensitively).
+        admin = None
+        if login:
+            admin = (Admin.objects.filter(username__iexact=login).first()
+                     or Admin.objects.filter(email__iexact=login).first())
         if admin is None:
             # Same cost as a real check, so timing does not reveal which accounts exist.
             Admin().set_password(password)

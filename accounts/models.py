@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -26,6 +27,12 @@ class Admin(AbstractUser):
         constraints = [
             models.CheckConstraint(condition=Q(role__in=["superadmin", "domain_admin"]),
                                    name="admin_role_valid"),
+            # Admins log in with their username or e-mail address, case-insensitively:
+            # either must name exactly one account.
+            models.UniqueConstraint(Lower("username"), name="admin_username_unique_ci",
+                                    violation_error_message=_("An admin with this username already exists.")),
+            models.UniqueConstraint(Lower("email"), condition=~Q(email=""), name="admin_email_unique_ci",
+                                    violation_error_message=_("An admin with this e-mail address already exists.")),
         ]
 
     @property

@@ -5,13 +5,24 @@ from typing import Iterable
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, snapshot
 from domains.models import Domain
 
 from .models import Admin
+
+
+def _save(admin: Admin) -> None:
+    """Save; when a concurrent request took the username or e-mail address since the checks
+    ran, report it as the same specific error the checks give, not as a server error."""
+    try:
+        with transaction.atomic():
+            admin.save()
+    except IntegrityError:
+        admin.full_clean(exclude=["password"])  # now sees the other row and says which field
+        raise
 
 
 @transaction.atomic
@@ -27,7 +38,7 @@ def admin_create(*, username: str, password: str, acting_user, email: str = "",
         except ValidationError as exc:
             raise ValidationError({"password": exc.error_list}) from None
     admin.set_password(password)
-    admin.save()
+    _save(admin)
     if role == Admin.Role.DOMAIN_ADMIN:
         admin.domains.set(domains)
     audit_record(actor=acting_user, action="admin.create", obj=admin,
@@ -94,7 +105,7 @@ def admin_update(*, admin: Admin, acting_user, role: str | None = None, email: s
     if was_active_superadmin and not (admin.is_superadmin and admin.is_active):
         _check_superadmins_remain(losing=admin, active_superadmins=active_superadmins)
     admin.full_clean(exclude=["password"])
-    admin.save()
+    _save(admin)
     if admin.is_superadmin:
         admin.domains.clear()
     elif domains is not None:

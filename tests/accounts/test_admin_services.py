@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.models import Admin
-from accounts.services import admin_delete, admin_update
+from accounts.services import admin_create, admin_delete, admin_update
 from audit.models import AuditEntry
 from tests.factories import AdminFactory, DomainFactory, SuperadminFactory
 
@@ -43,3 +43,40 @@ def test_domain_admins_come_and_go_freely(superadmin):
     with pytest.raises(ValidationError) as excinfo:
         admin_delete(admin=superadmin, acting_user=superadmin)
     assert excinfo.value.code == "admin_delete_self"
+
+
+PASSPHRASE = "A-long-enough-passphrase-1"
+
+
+def test_usernames_are_unique_whatever_the_case(superadmin):
+    AdminFactory(username="Alice")
+    with pytest.raises(ValidationError) as caught:
+        admin_create(username="alice", password=PASSPHRASE, acting_user=superadmin)
+    assert "An admin with this username already exists." in caught.value.messages
+
+
+def test_email_addresses_are_unique_whatever_the_case(superadmin):
+    AdminFactory(email="Alice@Example.org")
+    with pytest.raises(ValidationError) as caught:
+        admin_create(username="someone", email="alice@example.ORG", password=PASSPHRASE, acting_user=superadmin)
+    assert "An admin with this e-mail address already exists." in caught.value.messages
+    other = AdminFactory(email="other@example.org")
+    with pytest.raises(ValidationError) as caught:
+        admin_update(admin=other, email="ALICE@example.org", acting_user=superadmin)
+    assert "An admin with this e-mail address already exists." in caught.value.messages
+    other.refresh_from_db()
+    assert other.email == "other@example.org"
+
+
+def test_admins_without_an_email_address_do_not_clash(superadmin):
+    AdminFactory(email="")
+    assert admin_create(username="second", email="", password=PASSPHRASE, acting_user=superadmin).email == ""
+
+
+def test_login_by_username_wins_over_another_admins_email():
+    from accounts.backends import AdminBackend
+
+    by_name = AdminFactory(username="bob@example.org", password="Password-of-bob-1")
+    AdminFactory(username="carol", email="BOB@example.org", password="Password-of-carol-1")
+    assert AdminBackend().authenticate(None, username="BOB@example.org", password="Password-of-bob-1") == by_name
+    assert AdminBackend().authenticate(None, username="BOB@example.org", password="Password-of-carol-1") is None
