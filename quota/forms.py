@@ -10,11 +10,11 @@ from .selectors import SORTS
 class UsageFilterForm(forms.Form):
     """The quota page's filters; invalid values fall back to the defaults."""
 
-    q = forms.CharField(label=_("Search address"), required=False, max_length=320)
+    q = forms.CharField(label=_("Search address or name"), required=False, max_length=320)
     domain = forms.CharField(label=_("Domain"), required=False, max_length=253)
     filter = forms.ChoiceField(label=_("Show"), required=False, choices=[
-        ("all", _("All mailboxes")), ("80", _("Over 80 %")), ("95", _("Over 95 %")), ("100", _("Full (100 % and more)")),
-        ("unlimited", _("Unlimited")), ("never", _("Never received mail")),
+        ("all", _("All mailboxes")), ("80", _("Over 80 %")), ("90", _("Over 90 %")), ("95", _("Over 95 %")),
+        ("100", _("Full (100 % and more)")), ("unlimited", _("Unlimited")), ("never", _("Never received mail")),
     ])
     sort = forms.ChoiceField(required=False, choices=[(s, s) for s in SORTS], widget=forms.HiddenInput)
 

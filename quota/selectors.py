@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from domains.models import Domain, Mailbox, QuotaUsage, domain_of_username
 from domains.selectors import domains_for
 
-THRESHOLDS = {"80": 0.80, "95": 0.95, "100": 1.0}
+THRESHOLDS = {"80": 0.80, "90": 0.90, "95": 0.95, "100": 1.0}
 SORTS = {
     "fullest": (F("fill_ratio").desc(nulls_last=True), "mailbox_id"),
     "emptiest": (F("fill_ratio").asc(nulls_first=True), "mailbox_id"),
@@ -24,7 +24,7 @@ SORTS = {
     "-quota": ("mailbox__quota_bytes", "mailbox_id"),
     "updated": (F("updated_at").desc(nulls_last=True), "mailbox_id"),
 }
-FILTERS = ("all", "80", "95", "100", "unlimited", "never")
+FILTERS = ("all", "80", "90", "95", "100", "unlimited", "never")
 
 
 @dataclass(frozen=True)

@@ -167,3 +167,18 @@ def test_notify_dry_run_and_cli(data):
     err = io.StringIO()
     call_command("quota", "report", "--over", "95", "--notify", stdout=io.StringIO(), stderr=err)
     assert "warned 3 mailboxes, 2 postmasters" in err.getvalue() and len(mail.outbox) == 5
+
+
+def test_dashboard_nearly_full_is_the_over_90_filter(client, data, superadmin):
+    from domains.selectors import dashboard_totals
+
+    client.force_login(superadmin)
+    assert 'href="/quota/?filter=90"' in client.get("/").content.decode()
+    over_90 = addresses(usage_for(superadmin, UsageQuery(filter="90")))
+    assert over_90 == ["full@a.example", "other@b.example", "high@a.example"]
+    assert dashboard_totals(superadmin)["near_full"] == len(over_90)
+
+
+def test_search_finds_a_mailbox_by_display_name(data, superadmin):
+    services.mailbox_update(mailbox=data["half"], name="Halvard Berg", acting_user=None)
+    assert addresses(usage_for(superadmin, UsageQuery(search="berg"))) == ["half@a.example"]
