@@ -27,7 +27,11 @@ def _require_superadmin(request: HttpRequest) -> None:
 
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "domains/dashboard.html", {"totals": selectors.dashboard_totals(request.user)})
+    return render(request, "domains/dashboard.html", {
+        "totals": selectors.dashboard_totals(request.user),
+        # Live, not from the cached totals: the card must go as soon as the first domain exists.
+        "has_domains": selectors.domains_for(request.user).exists(),
+    })
 
 
 # --- domains -------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from audit.models import AuditEntry
 from domains import services
 from domains.models import Alias, Domain, Mailbox
 from domains.passwords import verify_argon2id
-from tests.factories import MailboxFactory
+from tests.factories import DomainFactory, MailboxFactory
 from tests.roles import ROLES, check_role, make_world
 
 pytestmark = pytest.mark.django_db
@@ -214,3 +214,24 @@ def test_domain_delete_confirmation_lists_what_goes(world):
     assert "1 mailbox" in page and "1 alias" in page
     world.client("superadmin").post(reverse("domains:domain-delete", args=[world.domain.pk]))
     assert not Domain.objects.filter(pk=world.domain.pk).exists()
+
+
+def test_an_empty_dashboard_shows_how_to_get_started(client, superadmin):
+    client.force_login(superadmin)
+    page = client.get("/").content.decode()
+    assert "Getting started" in page and 'href="/domains/new/"' in page and "manage.py mailconfig" in page
+
+
+def test_a_domain_admin_without_domains_is_told_to_ask_for_some(client):
+    from tests.factories import AdminFactory
+
+    client.force_login(AdminFactory())
+    page = client.get("/").content.decode()
+    assert "ask a superadmin" in page and "/domains/new/" not in page
+
+
+def test_the_getting_started_card_goes_as_soon_as_there_is_a_domain(client, superadmin):
+    client.force_login(superadmin)
+    assert "Getting started" in client.get("/").content.decode()  # the totals are now cached
+    DomainFactory()
+    assert "Getting started" not in client.get("/").content.decode()
