@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
 
 from domains.models import Domain, Mailbox, QuotaUsage, domain_of_username
 from domains.selectors import domains_for

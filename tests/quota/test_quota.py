@@ -6,14 +6,13 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
-from django.utils import timezone
 
 from domains import services
 from domains.models import QuotaUsage
 from quota.models import QuotaNotice
 from quota.selectors import UsageQuery, domain_summaries, fullness_histogram, top_fullest, usage_for
 from quota.services import quota_notify
-from tests.factories import AdminFactory, DomainFactory
+from tests.factories import AdminFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +86,9 @@ def test_summaries_and_histogram(data, superadmin):
     [summary] = domain_summaries(superadmin, data["a"])
     assert summary.mailbox_count == 5 and summary.allocated == 400 * M
     assert summary.used == (120 + 96 + 50 + 500) * M and summary.unlimited_count == 1
+    empty = services.domain_create(name="empty.example", acting_user=None)
+    [nothing] = domain_summaries(superadmin, empty)
+    assert (nothing.mailbox_count, nothing.allocated, nothing.used, nothing.message_count) == (0, 0, 0, 0)
     counts = fullness_histogram(superadmin)
     assert counts["over"] == 1 and counts["b9"] == 2 and counts["b5"] == 1 and counts["b0"] == 1
     assert counts["unlimited"] == 1
