@@ -100,10 +100,9 @@ def domain_summaries(user, domain: Domain | None = None) -> list[Domain]:
         QuotaUsage.objects.annotate(domain_name=domain_of_username())
         .filter(domain_name__in=[d.name for d in domains]).values("domain_name")
         .annotate(used=Sum("bytes"), message_count=Sum("messages")))}
+    none = dict.fromkeys(("mailbox_count", "allocated", "unlimited_count", "used", "message_count"), 0)
     for d in domains:
-        figures = {"mailbox_count": 0, "allocated": 0, "unlimited_count": 0, "used": 0, "message_count": 0}
-        figures |= by_domain.get(d.pk, {}) | by_name.get(d.name, {})
-        for name, value in figures.items():
+        for name, value in (none | by_domain.get(d.pk, {}) | by_name.get(d.name, {})).items():
             setattr(d, name, value)
     return domains
 

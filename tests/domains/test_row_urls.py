@@ -6,7 +6,8 @@ from django.urls import NoReverseMatch, clear_script_prefix, set_script_prefix
 NAMES = ["domains:domain-detail", "domains:domain-set-active", "domains:mailbox-update",
          "domains:mailbox-set-active", "domains:mailbox-password", "domains:mailbox-forwarding",
          "domains:mailbox-delete", "domains:alias-update", "domains:alias-set-active", "domains:alias-delete",
-         "domains:aliasdomain-set-active", "domains:aliasdomain-delete", "dnscheck:domain"]
+         "domains:aliasdomain-set-active", "domains:aliasdomain-delete", "domains:domain-alias-list",
+         "dnscheck:domain"]
 
 
 def render(source: str, **context) -> str:
