@@ -105,6 +105,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
+        if isinstance(exc.__cause__, ApiError):  # our parser's refusal, wrapped by django-ninja
+            return api_error(request, exc.__cause__)
         code = {400: "bad_request", 405: "method_not_allowed"}.get(exc.status_code, "error")
         return error_response(api, request, exc.status_code, [{"code": code, "field": None,
                                                                "message": str(exc)}])
