@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "twofactor",
     "ninja",  # only for its vendored Swagger UI assets and template (no CDN)
     "api",
+    "pfimport",
 ]
 
 MIDDLEWARE = [

@@ -67,3 +67,14 @@ def quota_notify(*, threshold: int, domain=None, dry_run: bool = False) -> Notif
                 "\n".join(lines), settings.DEFAULT_FROM_EMAIL, [postmaster],
             )
     return result
+
+
+@transaction.atomic
+def quota_usage_import(*, mailbox, used_bytes: int, messages: int) -> None:
+    """Set a mailbox's usage as another system last measured it (bytes, messages), for an
+    import (pfimport): Dovecot corrects it with its next quota recalculation. Negative
+    figures (Postfixadmin's quota2 can drift below zero) are stored as 0."""
+    from domains.models import QuotaUsage
+
+    QuotaUsage.objects.update_or_create(mailbox=mailbox, defaults={
+        "bytes": max(int(used_bytes), 0), "messages": max(int(messages), 0)})
