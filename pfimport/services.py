@@ -138,4 +138,7 @@ def _apply(plan: Plan, result: ImportResult, actor) -> None:
             role=Admin.Role.SUPERADMIN if planned.superadmin else Admin.Role.DOMAIN_ADMIN,
             domains=scope, acting_user=actor))
         if admin is not None and not planned.active:
-            admin_services.admin_update(admin=admin, is_active=False, acting_user=actor)
+            try:
+                admin_services.admin_update(admin=admin, is_active=False, acting_user=actor)
+            except ValidationError as exc:  # e.g. the last active superadmin stays active
+                _refused(result, "admin", planned.username, exc)

@@ -9,7 +9,8 @@ from pfimport.plan import DEFAULT_QUOTA_MULTIPLIER, build_plan
 from pfimport.services import apply_plan
 from pfimport.source import SourceError, read_source
 
-KINDS = ("domain", "alias_domain", "mailbox", "forwarding", "alias", "admin")
+KINDS = {"domain": "domains", "alias_domain": "alias domains", "mailbox": "mailboxes",
+         "forwarding": "forwardings", "alias": "aliases", "admin": "admins"}
 
 
 class Command(BaseCommand):
@@ -43,8 +44,8 @@ class Command(BaseCommand):
         out.write(f"Postfixadmin source: {label} (schema version {source.version})")
         out.write("DRY RUN: nothing was changed." if dry_run else "Imported in one transaction.")
         verb = "would create" if dry_run else "created"
-        for kind in KINDS:
-            out.write(f"  {kind + 's':<14} {verb} {result.created[kind]:>6}   already present {result.present[kind]:>6}")
+        for kind, label in KINDS.items():
+            out.write(f"  {label:<14} {verb} {result.created[kind]:>6}   already present {result.present[kind]:>6}")
         out.write(f"  quota usage rows {len(plan.usage)}")
         if result.notes:
             out.write(f"\nImported with an adjustment ({len(result.notes)}):")
