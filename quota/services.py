@@ -69,12 +69,11 @@ def quota_notify(*, threshold: int, domain=None, dry_run: bool = False) -> Notif
     return result
 
 
-@transaction.atomic
 def quota_usage_import(*, mailbox, used_bytes: int, messages: int) -> None:
     """Set a mailbox's usage as another system last measured it (bytes, messages), for an
-    import (pfimport): Dovecot corrects it with its next quota recalculation. Negative
-    figures (Postfixadmin's quota2 can drift below zero) are stored as 0."""
+    import (pfimport): Dovecot corrects it with its next quota recalculation. The usage row
+    exists from mailbox_create on; negative figures (Postfixadmin's quota2 can drift below
+    zero) are stored as 0. One UPDATE: imports call this for every mailbox."""
     from domains.models import QuotaUsage
 
-    QuotaUsage.objects.update_or_create(mailbox=mailbox, defaults={
-        "bytes": max(int(used_bytes), 0), "messages": max(int(messages), 0)})
+    QuotaUsage.objects.filter(mailbox=mailbox).update(bytes=max(int(used_bytes), 0), messages=max(int(messages), 0))
