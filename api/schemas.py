@@ -277,5 +277,6 @@ class AuditFilters(Schema):
     domain: str = Field("", max_length=253, description="Domain name")
     action: str = Field("", max_length=64, description="An action (mailbox.create) or a prefix ending in a dot (mailbox.)")
     actor: str = Field("", max_length=320)
-    date_from: datetime.date | None = None
-    date_to: datetime.date | None = None
+    # Bounded so that "the day after date_to" exists.
+    date_from: datetime.date | None = Field(None, ge=datetime.date(1970, 1, 1), le=datetime.date(9999, 12, 30))
+    date_to: datetime.date | None = Field(None, ge=datetime.date(1970, 1, 1), le=datetime.date(9999, 12, 30))

@@ -148,3 +148,13 @@ def test_openapi_schema_and_docs_page():
     assert "/static/ninja/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
     assert "<script>" not in html and "script-src 'self'" in page["Content-Security-Policy"]
     assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200
+
+
+def test_audit_dates_at_the_edges_are_answered_not_crashed():
+    admin = SuperadminFactory()
+    _, secret = token_create(admin=admin, name="x", expires_in_days=7, acting_user=admin)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    client = Client()
+    assert client.get("/api/v1/audit?date_to=9999-12-30&date_from=1970-01-01", **auth).status_code == 200
+    response = client.get("/api/v1/audit?date_to=9999-12-31", **auth)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "date_to"
