@@ -101,9 +101,9 @@ def _apply(plan: Plan, result: ImportResult, actor) -> None:
             quota_bytes=planned.quota_bytes, active=planned.active, acting_user=actor))
         if mailbox is not None:
             mailboxes[planned.address] = mailbox
-            usage = plan.usage.get(planned.address)
-            if usage:
-                quota_usage_import(mailbox=mailbox, used_bytes=usage[0], messages=usage[1])
+    # Usage of the mailboxes created now, in one statement (an existing mailbox keeps what
+    # Dovecot reports for it here).
+    quota_usage_import(usage={address: plan.usage[address] for address in mailboxes if address in plan.usage})
 
     forwarded = set(Alias.objects.filter(mailbox__isnull=False, address__in=[f.address for f in plan.forwardings])
                     .values_list("address", flat=True))

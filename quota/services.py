@@ -69,11 +69,24 @@ def quota_notify(*, threshold: int, domain=None, dry_run: bool = False) -> Notif
     return result
 
 
-def quota_usage_import(*, mailbox, used_bytes: int, messages: int) -> None:
-    """Set a mailbox's usage as another system last measured it (bytes, messages), for an
-    import (pfimport): Dovecot corrects it with its next quota recalculation. The usage row
-    exists from mailbox_create on; negative figures (Postfixadmin's quota2 can drift below
-    zero) are stored as 0. One UPDATE: imports call this for every mailbox."""
+def quota_usage_import(*, usage: dict[str, tuple[int, int]]) -> int:
+    """Set mailboxes' usage as another system last measured it, for an import (pfimport):
+    `usage` maps a mailbox address to (bytes, messages); Dovecot corrects the figures with its
+    next quota recalculation. Negative figures (Postfixadmin's quota2 can drift below zero)
+    are stored as 0. One set-based UPDATE of the existing usage rows (mailbox_create made
+    them); returns how many rows it set."""
+    from django.db import connection
+
     from domains.models import QuotaUsage
 
-    QuotaUsage.objects.filter(mailbox=mailbox).update(bytes=max(int(used_bytes), 0), messages=max(int(messages), 0))
+    if not usage:
+        return 0
+    rows = [(address, max(int(b), 0), max(int(m), 0)) for address, (b, m) in usage.items()]
+    table = QuotaUsage._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS u SET bytes = v.bytes, messages = v.messages "
+            "FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) AS v(username, bytes, messages) "
+            "WHERE u.username = v.username",
+            [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]])
+        return cursor.rowcount
