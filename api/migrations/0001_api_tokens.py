@@ -8,7 +8,9 @@ from django.db import migrations, models
 
 def create_throttle_cache_table(apps, schema_editor):
     # The API throttle's shared counters (settings.CACHES["api_throttle"]); idempotent.
-    call_command("createcachetable", "api_throttle", database=schema_editor.connection.alias, verbosity=0)
+    # No table name given: every database cache of settings.CACHES gets its table (Django's
+    # positional arguments are table names, not cache aliases).
+    call_command("createcachetable", database=schema_editor.connection.alias, verbosity=0)
 
 
 def drop_throttle_cache_table(apps, schema_editor):

@@ -158,3 +158,21 @@ def test_audit_dates_at_the_edges_are_answered_not_crashed():
     assert client.get("/api/v1/audit?date_to=9999-12-30&date_from=1970-01-01", **auth).status_code == 200
     response = client.get("/api/v1/audit?date_to=9999-12-31", **auth)
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "date_to"
+
+
+def test_migrations_create_the_throttle_table():
+    """`manage.py migrate` alone must make the shared throttle table (a deployment runs no
+    createcachetable; the test runner does, which hid a wrong call once)."""
+    import importlib
+
+    migration = importlib.import_module("api.migrations.0001_api_tokens")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE api_throttle_cache")
+
+    class Editor:
+        connection = connection
+
+    migration.create_throttle_cache_table(None, Editor())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('api_throttle_cache') IS NOT NULL")
+        assert cursor.fetchone()[0]
