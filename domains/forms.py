@@ -67,6 +67,9 @@ class DomainCreateForm(DomainForm):
         choices=[(r, r) for r in ROLE_ADDRESSES], initial=["postmaster", "abuse"],
         help_text=_("Created as aliases to the address below."))
     role_target = forms.CharField(label=_("Role addresses deliver to"), required=False, max_length=320)
+    allow_lookalike = forms.BooleanField(
+        label=_("I have checked this name"), required=False,
+        help_text=_("Accept a name that can be mistaken for another (mixed writing systems, look-alike letters)."))
 
     field_order = ["name", "description"]
 

@@ -197,6 +197,8 @@ class AliasDomain(models.Model):
     target = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="alias_domains",
                                verbose_name=_("target domain"))
     active = models.BooleanField(_("active"), default=True)
+    # A domain admin's alias domain is a request until a superadmin approves it (issue 11).
+    approved = models.BooleanField(_("approved"), default=False)
     created = models.DateTimeField(_("created"), auto_now_add=True)
     modified = models.DateTimeField(_("modified"), auto_now=True)
 
@@ -208,6 +210,9 @@ class AliasDomain(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(name__regex=DOMAIN_NAME_SQL_RE),
                                    name="alias_domain_name_lower_ascii"),
+            # SECURITY: the Postfix maps read `active`; an unapproved name never routes.
+            models.CheckConstraint(condition=Q(approved=True) | Q(active=False),
+                                   name="alias_domain_active_only_when_approved"),
         ]
 
     def __str__(self) -> str:
