@@ -534,7 +534,7 @@ def alias_domain_approve(*, alias_domain: AliasDomain, acting_user, allow_lookal
     if alias_domain.approved:
         raise ValidationError(_("%(name)s is already approved.") % {"name": alias_domain.display_name},
                               code="alias_domain_already_approved")
-    check_lookalike(alias_domain.name, confirmed=allow_lookalike, may_confirm=True)
+    check_lookalike(alias_domain.name, confirmed=allow_lookalike, may_confirm=True, field="allow_lookalike")
     before = snapshot(alias_domain)
     alias_domain.approved = True
     alias_domain.active = True
