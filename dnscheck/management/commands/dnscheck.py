@@ -11,6 +11,7 @@ from dnscheck import services
 from dnscheck.checks import CHECK_TITLES
 from domains.addresses import normalize_domain
 from domains.models import Domain
+from domains.text import printable
 
 
 class Command(BaseCommand):
@@ -49,4 +50,5 @@ class Command(BaseCommand):
             self.stdout.write(f"{entry['domain']}  {entry['status'].upper()}  ({entry['checked_at']})")
             for check in entry["checks"]:
                 title = str(CHECK_TITLES.get(check["check"], check["check"]))
-                self.stdout.write(f"  {title:<18} {check['status']:<8} {check['explanation']}")
+                # The explanation quotes DNS records, which anyone can publish: escape them.
+                self.stdout.write(f"  {title:<18} {check['status']:<8} {printable(check['explanation'])}")
