@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from .params import page_param, pk_param
 from . import selectors, services
 from .addresses import address_display, normalize_local_part
 from .alias_forms import AliasCreateForm, AliasDomainApproveForm, AliasDomainForm, AliasUpdateForm, ForwardingForm
@@ -55,10 +56,7 @@ def _toggled(request: HttpRequest, *, back: str, row: str, context: dict, messag
 
 
 def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return pk_param(value)
 
 
 # --- aliases -------------------------------------------------------------------------
@@ -73,7 +71,7 @@ def alias_list(request: HttpRequest, domain_pk: int | None = None) -> HttpRespon
         sort = "address"
     aliases = selectors.alias_list(request.user, domain=domain, query=query,
                                    active=ACTIVE_FILTERS.get(active_filter), sort=sort)
-    page = Paginator(aliases, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(aliases, PAGE_SIZE).get_page(page_param(request))
     template = "domains/alias_list.html"
     if request.htmx and request.htmx.target == "alias-table":
         template += "#alias-table"
@@ -212,11 +210,11 @@ def mailbox_forwarding(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def alias_domain_list(request: HttpRequest) -> HttpResponse:
-    domain_pk = request.GET.get("domain")
+    domain_pk = pk_param(request.GET.get("domain"))
     domain = selectors.get_domain_for_admin(request.user, domain_pk) if domain_pk else None
     query = request.GET.get("q", "")[:200]
     alias_domains = selectors.alias_domain_list(request.user, domain=domain, query=query)
-    page = Paginator(alias_domains, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(alias_domains, PAGE_SIZE).get_page(page_param(request))
     template = "domains/aliasdomain_list.html"
     if request.htmx and request.htmx.target == "aliasdomain-table":
         template += "#aliasdomain-table"
