@@ -173,7 +173,13 @@ def domain_create(*, name: str, acting_user, description: str = "", active: bool
         raise ValidationError({"name": exc.error_list}) from None
     _lock_name(name)
     check_lookalike(name, confirmed=allow_lookalike, may_confirm=True)
-    if AliasDomain.objects.filter(name=name).exists():
+    claimed = AliasDomain.objects.filter(name=name).select_related("target").first()
+    if claimed is not None and not claimed.approved:
+        # A domain admin's request must not squat a name: say whose it is and how to free it.
+        raise _field_error("name", _("%(name)s is requested as an alias domain of %(target)s, awaiting approval: "
+                                     "refuse that request first.") % {"name": name, "target": claimed.target.name},
+                           "name_is_requested_alias_domain")
+    if claimed is not None:
         raise _field_error("name", _("%(name)s is already an alias domain.") % {"name": name}, "name_is_alias_domain")
     domain = Domain(name=name, description=description.strip(), active=active, backup_mx=backup_mx,
                     transport=transport.strip(), max_mailboxes=max_mailboxes, max_aliases=max_aliases,

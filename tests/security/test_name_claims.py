@@ -175,3 +175,11 @@ def test_cli_refuses_a_lookalike_without_the_flag_and_approves_requests(tenant):
     services.alias_domain_create(name="t4.example", target=tenant["domain"], acting_user=tenant["admin"])
     call_command("aliasdomain", "approve", "t4.example")
     assert AliasDomain.objects.get(name="t4.example").active
+
+
+def test_a_pending_request_does_not_silently_squat_a_name(tenant):
+    services.alias_domain_create(name="bigcorp.example", target=tenant["domain"], acting_user=tenant["admin"])
+    with pytest.raises(ValidationError) as caught:
+        services.domain_create(name="bigcorp.example", acting_user=None)
+    assert caught.value.error_dict["name"][0].code == "name_is_requested_alias_domain"
+    assert "tenant.example" in caught.value.messages[0]
