@@ -61,6 +61,8 @@ def test_a_new_check_waits_for_the_interval_and_the_view_says_so(silent_server, 
     client.force_login(AdminFactory(domains=[domain]))
     response = client.post(reverse("dnscheck:check", args=[domain.pk]), follow=True)
     assert response.status_code == 200 and "checked moments ago" in response.content.decode()
+    response = client.post(reverse("dnscheck:check", args=[domain.pk]), headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "checked moments ago" in response.content.decode()
     assert DnsCheckRun.objects.filter(domain=domain).count() == 1
     assert AuditEntry.objects.filter(action="dns.check").count() == 1
     # Another domain is not held back.
