@@ -213,12 +213,15 @@ def alias_domain_list(request: HttpRequest) -> HttpResponse:
     domain_pk = pk_param(request.GET.get("domain"))
     domain = selectors.get_domain_for_admin(request.user, domain_pk) if domain_pk else None
     query = request.GET.get("q", "")[:200]
-    alias_domains = selectors.alias_domain_list(request.user, domain=domain, query=query)
+    pending = request.GET.get("pending") == "1"
+    alias_domains = selectors.alias_domain_list(request.user, domain=domain, query=query, pending=pending)
     page = Paginator(alias_domains, PAGE_SIZE).get_page(page_param(request))
     template = "domains/aliasdomain_list.html"
     if request.htmx and request.htmx.target == "aliasdomain-table":
         template += "#aliasdomain-table"
-    return render(request, template, {"domain": domain, "page": page, "query": query})
+    awaiting = selectors.alias_domain_list(request.user, domain=domain, pending=True).count()
+    return render(request, template, {"domain": domain, "page": page, "query": query, "pending": pending,
+                                      "awaiting": awaiting})
 
 
 @require_http_methods(["GET", "POST"])

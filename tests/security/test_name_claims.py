@@ -183,3 +183,13 @@ def test_a_pending_request_does_not_silently_squat_a_name(tenant):
         services.domain_create(name="bigcorp.example", acting_user=None)
     assert caught.value.error_dict["name"][0].code == "name_is_requested_alias_domain"
     assert "tenant.example" in caught.value.messages[0]
+
+
+def test_superadmins_find_the_requests_awaiting_approval(tenant):
+    services.alias_domain_create(name="wanted.example", target=tenant["domain"], acting_user=tenant["admin"])
+    AliasDomainFactory(name="approved.example", target=tenant["domain"])
+    client = _client(SuperadminFactory())
+    page = client.get(reverse("domains:aliasdomain-list")).content.decode()
+    assert 'id="aliasdomain-awaiting"' in page and "1 alias domain awaits" in page
+    pending = client.get(reverse("domains:aliasdomain-list"), {"pending": "1"}).content.decode()
+    assert "wanted.example" in pending and "approved.example" not in pending
