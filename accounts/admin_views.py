@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from domains.params import page_param
+
 from . import selectors, services
 from .admin_forms import AdminCreateForm, AdminPasswordForm, AdminUpdateForm
 

@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from .params import page_param, pk_param
 from . import selectors, services
 from .addresses import address_display, normalize_local_part
 from .alias_forms import AliasCreateForm, AliasDomainApproveForm, AliasDomainForm, AliasUpdateForm, ForwardingForm
 from .name_claims import lookalike_findings
+from .params import page_param, pk_param
 
 PAGE_SIZE = 50
 ACTIVE_FILTERS = {"yes": True, "no": False}
