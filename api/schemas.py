@@ -54,6 +54,7 @@ class DomainSettings(Schema):
 
 class DomainCreate(DomainSettings):
     name: str = Field(max_length=253)
+    allow_lookalike: bool = Field(False, description="Accept a name that can be mistaken for another (UTS #39)")
 
 
 # --- mailboxes -------------------------------------------------------------------------
@@ -159,6 +160,7 @@ class AliasDomainOut(Schema):
     name: str
     target_id: int
     active: bool
+    approved: bool = Field(description="false: a domain admin's request awaiting a superadmin's approval")
     created: datetime.datetime
     modified: datetime.datetime
 
@@ -166,12 +168,18 @@ class AliasDomainOut(Schema):
 class AliasDomainFilters(Schema):
     domain: int | None = Field(None, ge=1, le=MAX_BIGINT, description="Target domain id")
     q: str = Field("", max_length=200)
+    pending: bool = Field(False, description="Only the requests awaiting approval")
 
 
 class AliasDomainCreate(Schema):
     name: str = Field(max_length=253)
     target_id: int = Field(ge=1, le=MAX_BIGINT)
     active: bool = True
+    allow_lookalike: bool = Field(False, description="Superadmins: accept a look-alike name (UTS #39)")
+
+
+class AliasDomainApprove(Schema):
+    allow_lookalike: bool = False
 
 
 class AliasDomainUpdate(Schema):

@@ -5,7 +5,6 @@ from django.http import HttpRequest
 from ninja import Path, Query, Router, Status
 
 from domains import selectors, services
-from domains.forms import DomainForm
 
 from ..errors import responses, superadmin_only
 from ..pagination import Page, PageQuery, paginate
@@ -49,7 +48,7 @@ def update_domain(request: HttpRequest, payload: DomainSettings, domain_id: int 
     if not admin.is_superadmin:
         # SECURITY: limits and routing stay with superadmins, as on the domain form.
         for field in changes:
-            if field not in DomainForm.DOMAIN_ADMIN_FIELDS:
+            if field not in services.DOMAIN_ADMIN_EDITABLE_FIELDS:
                 raise superadmin_only(field)
     if changes:
         services.domain_update(domain=domain, acting_user=admin, **changes)

@@ -46,8 +46,10 @@ CASES = [
      {SA: 200, DA: 200, OA: 404}),
     ("aliases.delete", "delete", "/api/v1/aliases/{alias}", None, {SA: 204, DA: 204, OA: 404}),
     ("alias_domains.list", "get", "/api/v1/alias-domains", None, {SA: 200, DA: 200, OA: 200}),
+    # A domain admin's alias domain is a request, inactive until a superadmin approves it.
     ("alias_domains.create", "post", "/api/v1/alias-domains", {"name": "new-alias.example", "target_id": "{domain}"},
-     {SA: 201, DA: 403, OA: 403}),
+     {SA: 201, DA: 201, OA: 400}),
+    ("alias_domains.approve", "post", "/api/v1/alias-domains/{pending}/approve", {}, {SA: 200, DA: 403, OA: 404}),
     ("alias_domains.get", "get", "/api/v1/alias-domains/{alias_domain}", None, {SA: 200, DA: 200, OA: 404}),
     ("alias_domains.update", "patch", "/api/v1/alias-domains/{alias_domain}", {"active": False},
      {SA: 200, DA: 200, OA: 404}),
@@ -88,11 +90,12 @@ def test_api_role_matrix(case, role):
     name, method, path, body, expected = case
     world = make_world()
     alias = AliasFactory(domain=world.domain, address="info@example.org", destinations=["bob@example.org"])
-    alias_domain = AliasDomainFactory(name="alias.example", target=world.domain)
+    alias_domain = AliasDomainFactory(name="alias.example", target=world.domain, approved=True)
+    pending = AliasDomainFactory(name="requested.example", target=world.domain, approved=False, active=False)
     world.mailbox.usage.delete()
     QuotaUsageFactory(mailbox=world.mailbox, bytes=10, messages=1)
     ids = {"domain": world.domain.pk, "mailbox": world.mailbox.pk, "alias": alias.pk,
-           "alias_domain": alias_domain.pk, "admin": world.domain_admin.pk}
+           "alias_domain": alias_domain.pk, "pending": pending.pk, "admin": world.domain_admin.pk}
     client, headers = api_client(world, role)
     audited_before = AuditEntry.objects.exclude(action__startswith="apitoken.").count()
 

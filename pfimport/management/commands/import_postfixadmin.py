@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from domains.addresses import normalize_domain
+from domains.text import printable
 from pfimport.plan import DEFAULT_QUOTA_MULTIPLIER, build_plan
 from pfimport.services import apply_plan
 from pfimport.source import SourceError, read_source
@@ -50,11 +51,12 @@ class Command(BaseCommand):
         if result.notes:
             out.write(f"\nImported with an adjustment ({len(result.notes)}):")
             for note in result.notes:
-                out.write(f"  {note.kind:<12} {note.key:<40} {note.code:<26} {note.message}")
+                out.write(printable(f"  {note.kind:<12} {note.key:<40} {note.code:<26} {note.message}"))
         if result.problems:
             out.write(f"\nNot imported ({len(result.problems)}):")
             for problem in result.problems:
-                out.write(f"  {problem.kind:<12} {problem.key:<40} {problem.code:<26} {problem.message}")
+                # Source rows are untrusted text: no control character reaches the terminal.
+                out.write(printable(f"  {problem.kind:<12} {problem.key:<40} {problem.code:<26} {problem.message}"))
         else:
             out.write("\nNo problems.")
         if result.created["admin"]:
