@@ -15,7 +15,8 @@ hashlib/hmac (raw digests, PBKDF2, SCRAM), OpenSSL's MD5 through ctypes for the 
 context (no Python library exposes MD5's intermediate state). What is ours is only Dovecot's
 framing of each scheme.
 
-Not verifiable (documented in docs/password-schemes.md): CRYPT hashes in formats libpass does
+The lists for Dovecot 2.3 and 2.4 and what differs: docs/password-schemes.md.
+Not verifiable: CRYPT hashes in formats libpass does
 not read (yescrypt $y$, scrypt $7$, gost-yescrypt $gy$) — Dovecot reads them through the
 system's crypt(3); the panel refuses them without counting a failed login.
 """
@@ -125,10 +126,10 @@ def _md5(body: str, password: bytes, encoding: str | None, user: str) -> bool:
     return _digest_scheme("md5", "HEX")(body, password, encoding, user)
 
 
-def _argon2(kind: str):
+def _argon2(*kinds: str):
     def verify(body: str, password: bytes, encoding: str | None, user: str) -> bool:
-        if not body.startswith(f"${kind}$"):
-            raise UnverifiableHash("not an " + kind + " hash")
+        if not body.startswith(tuple(f"${kind}$" for kind in kinds)):
+            raise UnverifiableHash("not an " + "/".join(kinds) + " hash")
         try:
             return PasswordHasher().verify(body, password)
         except VerifyMismatchError:
@@ -237,6 +238,8 @@ def _otp(body: str, password: bytes, encoding: str | None, user: str) -> bool:
 # Every scheme `doveadm pw -l` lists on Debian 12 (Dovecot 2.3.19), with how it is verified.
 SCHEMES: dict[str, Callable[[str, bytes, str | None, str], bool]] = {
     "ARGON2I": _argon2("argon2i"), "ARGON2ID": _argon2("argon2id"),
+    # Dovecot 2.4 also lists ARGON2: either kind, as the hash says.
+    "ARGON2": _argon2("argon2i", "argon2id"),
     "BLF-CRYPT": _only(bcrypt), "SHA256-CRYPT": _only(sha256_crypt), "SHA512-CRYPT": _only(sha512_crypt),
     "MD5-CRYPT": _only(md5_crypt), "DES-CRYPT": _only(des_crypt), "CRYPT": _crypt, "MD5": _md5,
     "PLAIN": _plain, "CLEAR": _plain, "CLEARTEXT": _plain, "PLAIN-TRUNC": _plain_trunc,
