@@ -7,18 +7,16 @@ src/auth/password-scheme*.c):
 
     {SCHEME}body, SCHEME case-insensitive, optionally SCHEME.HEX / SCHEME.B64 for the body's
     encoding. A hash without a {SCHEME} prefix uses the passdb's default_pass_scheme (ARGON2ID
-    in our Dovecot configuration), or crypt(3) when it looks like a crypt string ($6$…), as the
-    old code accepted.
+    in our Dovecot configuration): a bare crypt string ($6$…) matches no password, in Dovecot
+    as here.
 
-Libraries do the cryptography: libpass (the crypt(3) family), argon2-cffi (ARGON2I/ARGON2ID),
+Libraries do the cryptography: libpass (the crypt(3) family; the C library's crypt(3) for the
+formats libpass lacks, such as yescrypt), argon2-cffi (ARGON2I/ARGON2ID),
 hashlib/hmac (raw digests, PBKDF2, SCRAM), OpenSSL's MD5 through ctypes for the CRAM-MD5
 context (no Python library exposes MD5's intermediate state). What is ours is only Dovecot's
 framing of each scheme.
 
-The lists for Dovecot 2.3 and 2.4 and what differs: docs/password-schemes.md.
-Not verifiable: CRYPT hashes in formats libpass does
-not read (yescrypt $y$, scrypt $7$, gost-yescrypt $gy$) — Dovecot reads them through the
-system's crypt(3); the panel refuses them without counting a failed login.
+The lists for Dovecot 2.3 and 2.4, and the hashes no password can match: docs/password-schemes.md.
 """
 from __future__ import annotations
 
@@ -29,6 +27,7 @@ import ctypes.util
 import hashlib
 import hmac
 import struct
+import warnings
 from typing import Callable
 
 from argon2 import PasswordHasher
@@ -103,11 +102,27 @@ def _crypt(body: str, password: bytes, encoding: str | None = None, user: str = 
     if handler is None and len(body) == 13:
         handler = des_crypt
     if handler is None:
-        raise UnverifiableHash("crypt format not supported")
+        return _system_crypt(body, password)
     try:
         return handler.verify(password, body)
     except (ValueError, TypeError) as exc:
         raise UnverifiableHash("malformed crypt string") from exc
+
+
+def _system_crypt(body: str, password: bytes) -> bool:
+    """The formats libpass lacks (yescrypt $y$, Debian's /etc/shadow default; gost-yescrypt $gy$;
+    scrypt $7$), through the C library's crypt(3) (libxcrypt), the very function Dovecot calls.
+    Python 3.11's crypt module; crypt_r (PyPI) is its drop-in successor from Python 3.13."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+    try:
+        result = crypt.crypt(password.decode("utf-8"), body)
+    except (OSError, ValueError) as exc:
+        raise UnverifiableHash("crypt(3) refused the hash") from exc
+    if not result or result.startswith("*"):  # "*0"/"*1": libxcrypt's answer to an unknown setting
+        raise UnverifiableHash("crypt format not supported")
+    return hmac.compare_digest(result.encode(), body.encode())
 
 
 def _only(handler):
@@ -255,8 +270,7 @@ SCHEMES: dict[str, Callable[[str, bytes, str | None, str], bool]] = {
 
 
 def split_scheme(stored: str) -> tuple[str, str | None, str]:
-    """(SCHEME, encoding or None, body) of a stored hash; no prefix means default_pass_scheme,
-    or CRYPT for a crypt(3) string."""
+    """(SCHEME, encoding or None, body) of a stored hash; no prefix means default_pass_scheme."""
     if stored.startswith("{") and "}" in stored:
         scheme, _brace, body = stored[1:].partition("}")
         scheme = scheme.upper()
@@ -265,8 +279,9 @@ def split_scheme(stored: str) -> tuple[str, str | None, str]:
             if scheme.endswith(suffix):
                 scheme, encoding = scheme[: -len(suffix)], name
         return scheme, encoding, body
-    if stored.startswith("$") and not stored.startswith(("$argon2",)):
-        return "CRYPT", None, stored
+    # No prefix: default_pass_scheme, as Dovecot's SQL passdb reads it. A bare crypt string
+    # ($6$…) is therefore refused, by Dovecot (tests/accounts/test_password_schemes_passdb.py)
+    # and so by the panel.
     return DEFAULT_SCHEME, None, stored
 
 

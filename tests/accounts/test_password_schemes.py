@@ -66,7 +66,11 @@ def test_each_scheme_against_real_doveadm_hashes(scheme, password):
     "{PLAIN-MD5.B64}EoQeS6XjfS+/x4RYxnFK3g==", "{LDAP-MD5.HEX}12841e4ba5e37d2fbfc78458c6714ade",
     "{PLAIN-MD5}EoQeS6XjfS+/x4RYxnFK3g==", "{SHA256.HEX}46970bef70acfd8123f0d5d0947145ea5cd412040ee0b2637604"
     "9fe65b2834a4", "{MD5}12841e4ba5e37d2fbfc78458c6714ade", "{plain}pässwörd", "{PLAIN.B64}cMOkc3N3w7ZyZA==",
-    "{SSHA}garbage", "{PBKDF2}nonsense", "{SCRAM-SHA-1}1,2", "{OTP}md5 x y z", "{FOO}bar",
+    # CRYPT through crypt(3) as Dovecot does: yescrypt (Debian's /etc/shadow default), scrypt, gost-yescrypt.
+    "{CRYPT}$y$j9T$F5Jx5fExrKuPp53xLKQ..1$UAi3w.V1khOnmiQzfq00d7LaG6KfSe9MVbNef5kSs64",
+    "{CRYPT}$7$CU..../....abcdefghijklmnop$pjpKeu1ipQBm0WyFO87tCyBFTSxm4ZkLjbsi.1DSkh9",
+    "{CRYPT}$gy$j9T$F5Jx5fExrKuPp53xLKQ..1$.Y82HEystwiXBV0S0B8uFDcV4jGtKJ2JGLzIcn4VMi/",
+    "{CRYPT}$zz$abc", "{CRYPT}*0", "{SSHA}garbage", "{PBKDF2}nonsense", "{SCRAM-SHA-1}1,2", "{OTP}md5 x y z", "{FOO}bar",
 ])
 def test_variants_agree_with_dovecot(stored):
     for attempt in ("pässwörd", "pä", "päss", "wrong"):
