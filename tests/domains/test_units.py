@@ -206,3 +206,11 @@ def test_cli_bare_number_is_mib_like_the_forms():
     Domain.objects.create(name="cli.example")
     call_command("mailbox", "add", "x@cli.example", "--generate-password", "--quota", "0.4", stdout=open("/dev/null", "w"))
     assert Mailbox.objects.get().quota_bytes == 419430  # 0.4 MiB, never 0 (= unlimited)
+
+
+@pytest.mark.django_db
+def test_the_create_form_states_the_domain_limits_exactly(client):
+    client.force_login(SuperadminFactory())
+    domain = DomainFactory(quota_bytes=10**10, default_quota_bytes=100000000, max_quota_bytes=1536 * MIB)
+    page = client.get(reverse("domains:mailbox-create", args=[domain.pk])).content.decode()
+    assert "Default quota 100000000 B." in page and "At most 1.5G per mailbox." in page  # not "95.4 MB"
