@@ -89,7 +89,12 @@ def upgrade_hash(*, mailbox: Mailbox, password: str) -> None:
 
 
 def fingerprint(mailbox: Mailbox) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), mailbox.password.encode(), hashlib.sha256).hexdigest()
+    """HMAC of the password hash and the session version: a password change, or the mailbox or
+    its domain being deactivated (accounts/sessions.py), ends the session."""
+    from .sessions import mailbox_session_version
+
+    data = f"{mailbox.password}\x00{mailbox_session_version(mailbox)}"
+    return hmac.new(settings.SECRET_KEY.encode(), data.encode(), hashlib.sha256).hexdigest()
 
 
 class LoginThrottled(Exception):

@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "ops.middleware.RejectNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "ops.middleware.NoStoreWhenLoggedInMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -252,6 +253,7 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"no_traceback_for_client_errors": {"()": "ops.logging.NoTracebackForClientErrors"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "ops.logging.JsonFormatter"},
@@ -262,5 +264,7 @@ LOGGING = {
     "root": {"handlers": ["stdout"], "level": os.environ.get("MAILADMIN_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # A refused request (403, 400) is one line, not a traceback.
+        "django.request": {"filters": ["no_traceback_for_client_errors"]},
     },
 }
