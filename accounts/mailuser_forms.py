@@ -6,6 +6,11 @@ from django.utils.translation import gettext_lazy as _
 from domains.models import Mailbox
 
 from .mailusers import verify_password
+from .throttle import Throttled, check_password_attempt, mailbox_credentials
+
+
+THROTTLED_MESSAGE = _("Too many wrong passwords for this account or from your network. Wait a few minutes "
+                      "before trying again.")
 
 
 class MailLoginForm(forms.Form):
@@ -23,14 +28,23 @@ class MailPasswordForm(forms.Form):
     new_again = forms.CharField(label=_("New password again"), strip=False,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
-    def __init__(self, *args, mailbox: Mailbox, **kwargs):
+    def __init__(self, *args, mailbox: Mailbox, request, **kwargs):
         super().__init__(*args, **kwargs)
         self.mailbox = mailbox
+        self.request = request
 
     def clean_current(self):
-        if not verify_password(self.mailbox.password, self.cleaned_data["current"]):
+        # SECURITY: throttled and recorded like a login, so a left-open session cannot be used
+        # to guess the password (it also unlocks the mailbox over IMAP and SMTP).
+        current = self.cleaned_data["current"]
+        try:
+            ok = check_password_attempt(self.request, mailbox_credentials(self.mailbox.address),
+                                        lambda: verify_password(self.mailbox.password, current))
+        except Throttled:
+            raise ValidationError(THROTTLED_MESSAGE, code="throttled") from None
+        if not ok:
             raise ValidationError(_("Your current password is not this one."), code="wrong_password")
-        return self.cleaned_data["current"]
+        return current
 
     def clean(self):
         data = super().clean()

@@ -25,6 +25,8 @@ from domains.addresses import normalize_address
 from domains.models import Mailbox
 from domains.passwords import ARGON2ID_PREFIX, hash_password, verify_argon2id
 
+from .throttle import account_key, mailbox_credentials
+
 logger = logging.getLogger("mailadmin.mailusers")
 
 SESSION_MAILBOX = "mailbox_id"
@@ -113,7 +115,7 @@ def authenticate_mailbox(request, address: str, password: str) -> Mailbox | None
         address = normalize_address(address)
     except ValidationError:
         address = (address or "").strip().lower()[:320]
-    credentials = {"username": address}
+    credentials = mailbox_credentials(address)
     if not AxesProxyHandler.is_allowed(request, credentials):
         raise LoginThrottled
     mailbox = (Mailbox.objects.select_related("domain").filter(address=address).first() if address else None)
@@ -130,7 +132,7 @@ def authenticate_mailbox(request, address: str, password: str) -> Mailbox | None
         return None
     if is_legacy(mailbox.password):
         upgrade_hash(mailbox=mailbox, password=password)
-    AxesProxyHandler.reset_attempts(username=address)
+    AxesProxyHandler.reset_attempts(username=account_key(request, credentials))
     return mailbox
 
 

@@ -6,6 +6,7 @@ otherwise the process refuses to start.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -187,6 +188,16 @@ MAILADMIN_DNS_TIMEOUT = float(os.environ.get("MAILADMIN_DNS_TIMEOUT", "3"))
 AXES_FAILURE_LIMIT = int(os.environ.get("MAILADMIN_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("MAILADMIN_LOGIN_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+# One counter per account however the login is spelt, and the real client behind the proxy.
+AXES_USERNAME_CALLABLE = "accounts.throttle.account_key"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
+# The reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated):
+# without them every client behind nginx is 127.0.0.1 and five bad logins lock out everyone.
+MAILADMIN_TRUSTED_PROXIES = env_list("MAILADMIN_TRUSTED_PROXIES")
+try:
+    [ipaddress.ip_network(entry, strict=False) for entry in MAILADMIN_TRUSTED_PROXIES]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"MAILADMIN_TRUSTED_PROXIES: {exc}") from None
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_VERBOSE = False
