@@ -1,9 +1,9 @@
 """The role matrix every admin view is tested against.
 
 Six visitors: nobody logged in; a mail user's session (no Django login, only
-session["mailbox_id"], as the mail user pages set it); a superadmin who has two-factor on
-and gave the password but not yet a code ("half_2fa", who must be sent to the code page by
-every view); a superadmin; the domain admin of the domain concerned; and the domain admin of
+session["mailbox_id"], as the mail user pages set it); an admin of the domain concerned who
+has two-factor on and gave the password but not yet a code ("half_2fa", who must be sent to
+the code page by every view); a superadmin; the domain admin of the domain concerned; and the domain admin of
 another domain, who must get a 404 and never a byte of the other domain's data.
 
 Every response to a visitor with a session login (all but "anonymous") must say
@@ -55,7 +55,7 @@ def make_world() -> World:
     return World(domain=domain, other_domain=other, mailbox=MailboxFactory(domain=domain, local_part="bob"),
                  superadmin=SuperadminFactory(username="root"), domain_admin=AdminFactory(username="alice", domains=[domain]),
                  other_admin=AdminFactory(username="mallory", domains=[other]),
-                 half_2fa=_with_totp_device(SuperadminFactory(username="root2fa")))
+                 half_2fa=_with_totp_device(AdminFactory(username="alice2fa", domains=[domain])))
 
 
 def _with_totp_device(admin: Admin) -> Admin:
