@@ -11,7 +11,6 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Admin
-from accounts.throttle import client_ip
 from domains.models import Mailbox
 from tests.factories import TEST_PASSWORD, AdminFactory, DomainFactory, MailboxFactory
 
@@ -118,6 +117,8 @@ def test_without_trusted_proxies_the_header_means_nothing(alice):
     ("::ffff:127.0.0.1", "203.0.113.1", ["127.0.0.1"], "203.0.113.1"),
 ])
 def test_client_ip(rf, settings, remote, forwarded, trusted, expected):
+    from accounts.throttle import client_ip
+
     settings.MAILADMIN_TRUSTED_PROXIES = trusted
     request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
