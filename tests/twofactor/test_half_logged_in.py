@@ -145,3 +145,22 @@ def test_forced_enrolment_still_works_for_a_superadmin_without_a_device(client, 
     assert client.get("/2fa/").status_code == 200
     assert len(enrol(client, superadmin)) == 10
     assert client.get("/accounts/admins/").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/2fa/setup", "/2fa//setup/", "/2FA/setup/", "/2fa/verify/../setup/",
+                                  "/2fa/verify/%2e%2e/setup/", "/2fa/setup/?next=/2fa/verify/",
+                                  "/accounts/password", "/i18n/setlang/", "/no-such-page/"])
+def test_path_tricks_do_not_open_anything(world, path):
+    client = world.client("half_2fa")
+    before = _state(world.half_2fa)
+    for method in ("get", "post"):
+        response = getattr(client, method)(path, {"code": "backup01", "language": "fr"})
+        assert_code_page_redirect(response)
+    assert _state(world.half_2fa) == before
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/", "/\\evil.example/"])
+def test_the_code_page_does_not_redirect_off_site(world, next_url):
+    client = world.client("half_2fa")
+    response = client.post("/2fa/verify/", {"code": "backup01", "next": next_url})
+    assert response.status_code == 302 and response["Location"] == "/"
