@@ -199,6 +199,9 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"MAILADMIN_TRUSTED_PROXIES: {exc}") from None
 AXES_RESET_ON_SUCCESS = True
+# Tries made while locked out do not restart the cool-off: otherwise one client retrying
+# keeps an account locked for ever.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_VERBOSE = False
 

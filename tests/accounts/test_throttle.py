@@ -159,3 +159,19 @@ def test_the_current_password_check_is_throttled_for_mail_users(db):
     assert response.status_code == 429
     assert Mailbox.objects.get(pk=mailbox.pk).password == mailbox.password
     assert mail_login("bob@example.org", TEST_PASSWORD, ip="203.0.113.3").status_code == 429
+
+
+def test_tries_during_a_lockout_do_not_restart_the_cool_off(alice):
+    for n in range(LIMIT):
+        admin_login("alice", "wrong", ip=f"198.51.100.{n + 1}")
+
+    def attempts():
+        return sorted(AccessAttempt.objects.filter(username="admin:alice")
+                      .values_list("ip_address", "attempt_time", "failures_since_start"))
+
+    locked = attempts()
+    assert len(locked) == LIMIT
+    for n in range(3):
+        assert admin_login("alice", "wrong", ip=f"203.0.113.{n + 1}").status_code == 429
+        assert admin_login("alice", "wrong", ip="198.51.100.1").status_code == 429
+    assert attempts() == locked
