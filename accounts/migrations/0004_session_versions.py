@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_admin_login_names_unique'),
-        ('domains', '0003_search_and_count_indexes'),
+        ('accounts', '0003_text_without_control_characters'),
+        ('domains', '0005_text_without_control_characters'),
     ]
 
     operations = [
