@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from domains.models import Mailbox
+from domains.password_schemes import UnverifiableHash
 
 from .mailusers import verify_password
 from .throttle import Throttled, check_password_attempt, mailbox_credentials
@@ -37,9 +38,15 @@ class MailPasswordForm(forms.Form):
         # SECURITY: throttled and recorded like a login, so a left-open session cannot be used
         # to guess the password (it also unlocks the mailbox over IMAP and SMTP).
         current = self.cleaned_data["current"]
+
+        def matches() -> bool:
+            try:
+                return verify_password(self.mailbox.password, current, user=self.mailbox.address)
+            except UnverifiableHash:
+                return False
+
         try:
-            ok = check_password_attempt(self.request, mailbox_credentials(self.mailbox.address),
-                                        lambda: verify_password(self.mailbox.password, current))
+            ok = check_password_attempt(self.request, mailbox_credentials(self.mailbox.address), matches)
         except Throttled:
             raise ValidationError(THROTTLED_MESSAGE, code="throttled") from None
         if not ok:
