@@ -282,12 +282,19 @@ def domain_delete(*, domain: Domain, acting_user) -> dict[str, int]:
 
 @transaction.atomic
 def mailbox_create(*, domain: Domain, local_part: str, password: str, acting_user, name: str = "",
-                   quota_bytes: int | None = None, active: bool = True) -> Mailbox:
+                   quota_bytes: int | None = None, active: bool = True,
+                   password_hash: str | None = None, maildir: str | None = None) -> Mailbox:
+    """Create a mailbox. `password_hash` (instead of `password`) keeps an existing hash with its
+    Dovecot scheme prefix, and `maildir` an existing path below the mail root: both for
+    importing from another panel (pfimport), where no mail moves and nobody's password changes."""
     try:
         local_part = normalize_local_part(local_part)
     except ValidationError as exc:
         raise ValidationError({"local_part": exc.error_list}) from None
-    if not password:
+    if password_hash is not None and not password_hash.startswith("{"):
+        raise _field_error("password", _("A stored hash needs its Dovecot scheme prefix, e.g. {SHA512-CRYPT}."),
+                           "password_hash_without_scheme")
+    if not password and password_hash is None:
         raise _field_error("password", _("Enter a password."), "password_empty")
     domain = _lock_domain(domain)
     _check_can_hold_addresses(domain)
@@ -304,8 +311,9 @@ def mailbox_create(*, domain: Domain, local_part: str, password: str, acting_use
     quota = domain.default_quota_bytes if quota_bytes is None else quota_bytes
     _check_mailbox_quota(domain, quota)
     mailbox = Mailbox(domain=domain, local_part=local_part, address=address, name=name.strip(),
-                      quota_bytes=quota, active=active, maildir=f"{domain.name}/{local_part}/",
-                      password=hash_password(password), password_changed=timezone.now())
+                      quota_bytes=quota, active=active, maildir=maildir or f"{domain.name}/{local_part}/",
+                      password=password_hash if password_hash is not None else hash_password(password),
+                      password_changed=None if password_hash is not None else timezone.now())
     _full_clean(mailbox)
     mailbox.save()
     # The usage row exists from the start, so Dovecot's first deliveries only ever update it.

@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "twofactor",
+    "ninja",  # only for its vendored Swagger UI assets and template (no CDN)
+    "api",
+    "pfimport",
 ]
 
 MIDDLEWARE = [
@@ -187,6 +190,14 @@ MAILADMIN_DNS_TIMEOUT = float(os.environ.get("MAILADMIN_DNS_TIMEOUT", "3"))
 # of a domain runs at a time whatever this says.
 DNSCHECK_MIN_INTERVAL = int(os.environ.get("MAILADMIN_DNSCHECK_MIN_INTERVAL", "30"))
 # --- end of dnscheck settings ---------------------------------------------------------------
+
+# REST API (api/): requests per token, counted in a cache every worker shares (a database
+# table, created by the api app's migrations), so the limit holds across gunicorn workers.
+MAILADMIN_API_RATE = os.environ.get("MAILADMIN_API_RATE", "1200/min")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api_throttle": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "api_throttle_cache"},
+}
 
 # django-axes: throttle failed logins per account and per IP.
 AXES_FAILURE_LIMIT = int(os.environ.get("MAILADMIN_LOGIN_FAILURE_LIMIT", "5"))

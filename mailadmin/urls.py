@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from api.api import api_urls
 from ops.views import healthz
 
 handler500 = "ops.views.server_error"
@@ -13,5 +14,7 @@ urlpatterns = [
     path("2fa/", include("twofactor.urls")),
     path("me/", include("accounts.mailuser_urls")),
     path("dns/", include("dnscheck.urls")),
+    path("api/v1/", api_urls()),
+    path("api/tokens/", include("api.urls")),
     path("", include("domains.urls")),
 ]

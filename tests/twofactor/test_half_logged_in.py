@@ -50,6 +50,12 @@ def test_every_url_sends_a_half_logged_in_admin_to_the_code_page(world, method, 
     for name, path in every_url(world):
         if name in OPEN:
             continue
+        if name.startswith("api:") and name not in ("api:openapi-view", "api:api-root"):
+            # The REST API ignores sessions (token only): the session gets what anonymous gets,
+            # the public schema or a 401, never data (tests/api/test_roles.py).
+            response = getattr(client, method)(path)
+            assert response.status_code in ((200,) if name == "api:openapi-json" else (401, 405)), name
+            continue
         response = getattr(client, method)(path, {"code": "backup01", "old_password": TEST_PASSWORD,
                                                   "new_password1": "x" * 20, "new_password2": "x" * 20},
                                            headers=headers)
