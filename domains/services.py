@@ -21,8 +21,12 @@ from audit.services import audit_record, snapshot
 
 from .addresses import normalize_address, normalize_domain, normalize_local_part, split_address
 from .doveadm import flush_auth_cache
-from .models import Alias, AliasDomain, Domain, Mailbox, QuotaUsage
+from .models import Alias, AliasDomain, DeletedMaildir, Domain, Mailbox, QuotaUsage
 from .passwords import hash_password
+from . import routing
+from .references import (alias_domain_references, alias_references, apply_reference_plan, domain_references,
+                         mailbox_references)
+from .routing_db import addresses_naming_domain, routing_problems
 from .units import format_size
 
 DOMAIN_EDITABLE_FIELDS = {
@@ -31,6 +35,7 @@ DOMAIN_EDITABLE_FIELDS = {
 }
 MAILBOX_EDITABLE_FIELDS = {"name", "quota_bytes", "active"}
 MAX_DESTINATIONS = 500
+VIRTUAL_ALIAS_EXPANSION_LIMIT = routing.VIRTUAL_ALIAS_EXPANSION_LIMIT
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -116,6 +121,59 @@ def _check_mailbox_quota(domain: Domain, quota: int, *, exclude_pk: int | None =
                 "this mailbox asks for %(quota)s."
             ) % {"domain": domain.display_name, "free": format_size(max(domain.quota_bytes - others, 0)),
                  "total": format_size(domain.quota_bytes), "quota": format_size(quota)}, "domain_quota_exceeded")
+
+
+def _check_routing(addresses: Iterable[str], *, field: str | None = None) -> None:
+    """Refuse a state Postfix would fail on, for `addresses` and every address reaching them
+    (domains/routing.py, run on the rows as this transaction sees them): a loop (Postfix defers
+    the whole message, 451 4.6.0, after virtual_alias_recursion_limit nested lookups), an
+    expansion past virtual_alias_expansion_limit, or a final recipient left in an alias domain
+    (a forwarding to the mailbox's own name@alias-domain: every mail bounces)."""
+    messages: list[ValidationError] = []
+    for problem in routing_problems(addresses):
+        if problem.code == "loop":
+            messages.append(ValidationError(
+                _("This would make a loop: %(cycle)s. Postfix would refuse every message to %(address)s.")
+                % {"cycle": " → ".join(problem.detail), "address": problem.address}, code="routing_loop"))
+        elif problem.code == "expansion_limit":
+            messages.append(ValidationError(
+                _("%(address)s would expand to more than %(limit)d addresses, more than Postfix accepts.")
+                % {"address": problem.address, "limit": VIRTUAL_ALIAS_EXPANSION_LIMIT},
+                code="routing_expansion_limit"))
+        else:
+            messages.append(ValidationError(
+                _("Mail to %(address)s would end at %(unresolved)s, an alias-domain address that names "
+                  "no mailbox or alias, and bounce.")
+                % {"address": problem.address, "unresolved": ", ".join(problem.detail)},
+                code="routing_alias_domain_unresolved"))
+    if messages:
+        raise ValidationError({field: messages} if field else messages)
+
+
+def _routing_key(address: str) -> str:
+    """The address to check for a write to `address`: for a catch-all, an address that is
+    nothing else in its domain (a space never appears in a stored address)."""
+    return routing.CATCHALL_PROBE + address if address.startswith("@") else address
+
+
+def _record_deleted_maildirs(mailboxes) -> None:
+    """Remember these maildirs: no new mailbox gets one, `manage.py maildirs purge` removes them."""
+    DeletedMaildir.objects.bulk_create(
+        [DeletedMaildir(maildir=maildir, address=address) for maildir, address in mailboxes.values_list("maildir", "address")],
+        ignore_conflicts=True)
+
+
+def _free_maildir(domain: Domain, local_part: str) -> str:
+    """`domain/local_part/`, or, when a mailbox ever had that directory, `domain/local_part@N/`
+    ('@' never appears in a local part, so no other address can ask for it)."""
+    base = f"{domain.name}/{local_part}"
+    taken = set(DeletedMaildir.objects.filter(maildir__startswith=base).values_list("maildir", flat=True))
+    taken |= set(Mailbox.objects.filter(maildir__startswith=base).values_list("maildir", flat=True))
+    candidate, n = f"{base}/", 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}@{n}/"
+    return candidate
 
 
 def _check_can_hold_addresses(domain: Domain) -> None:
@@ -249,8 +307,11 @@ def domain_deletion_summary(domain: Domain) -> dict[str, int]:
 def domain_delete(*, domain: Domain, acting_user) -> dict[str, int]:
     domain = _lock_domain(domain)
     summary = domain_deletion_summary(domain)
+    plan = domain_references(domain, lock=True)
     before = snapshot(domain) | {"deleted": summary}
     name = domain.name
+    before["references"] = apply_reference_plan(plan)
+    _record_deleted_maildirs(domain.mailboxes.all())
     domain.delete()
     audit_record(actor=acting_user, action="domain.delete", object_type="domain", object_repr=name,
                  domain_name=name, before=before)
@@ -283,10 +344,11 @@ def mailbox_create(*, domain: Domain, local_part: str, password: str, acting_use
     quota = domain.default_quota_bytes if quota_bytes is None else quota_bytes
     _check_mailbox_quota(domain, quota)
     mailbox = Mailbox(domain=domain, local_part=local_part, address=address, name=name.strip(),
-                      quota_bytes=quota, active=active, maildir=f"{domain.name}/{local_part}/",
+                      quota_bytes=quota, active=active, maildir=_free_maildir(domain, local_part),
                       password=hash_password(password), password_changed=timezone.now())
     _full_clean(mailbox)
     mailbox.save()
+    _check_routing([address])
     # The usage row exists from the start, so Dovecot's first deliveries only ever update it.
     QuotaUsage.objects.create(mailbox=mailbox)
     audit_record(actor=acting_user, action="mailbox.create", obj=mailbox, domain_name=domain.name,
@@ -308,6 +370,8 @@ def mailbox_update(*, mailbox: Mailbox, acting_user, **changes: Any) -> Mailbox:
         setattr(mailbox, field, value.strip() if isinstance(value, str) else value)
     _full_clean(mailbox)
     mailbox.save()
+    if "active" in changes and changes["active"] != before["active"]:
+        _check_routing([mailbox.address])
     audit_record(actor=acting_user, action="mailbox.update", obj=mailbox, domain_name=domain.name,
                  before=before, after=snapshot(mailbox))
     return mailbox
@@ -343,6 +407,8 @@ def mailbox_delete(*, mailbox: Mailbox, acting_user) -> None:
     if forwarding:
         before["forwarding"] = list(forwarding.destinations)
     address = mailbox.address
+    before["references"] = apply_reference_plan(mailbox_references(mailbox, lock=True))
+    _record_deleted_maildirs(Mailbox.objects.filter(pk=mailbox.pk))
     mailbox.delete()  # its quota usage row and forwarding alias go with it
     audit_record(actor=acting_user, action="mailbox.delete", object_type="mailbox", object_repr=address,
                  domain_name=domain.name, before=before)
@@ -385,6 +451,7 @@ def mailbox_set_forwarding(*, mailbox: Mailbox, destinations: Iterable[str], kee
                                      mailbox=mailbox, active=True)
         audit_record(actor=acting_user, action="forwarding.create", obj=alias, domain_name=domain.name,
                      after=snapshot(alias))
+    _check_routing([mailbox.address], field="destinations")
     return alias
 
 
@@ -421,6 +488,7 @@ def alias_create(*, domain: Domain, local_part: str, destinations: Iterable[str]
     alias = Alias(domain=domain, address=address, destinations=destinations, active=active)
     _full_clean(alias)
     alias.save()
+    _check_routing([_routing_key(address)], field="destinations")
     audit_record(actor=acting_user, action="alias.create", obj=alias, domain_name=domain.name,
                  after=snapshot(alias))
     return alias
@@ -441,6 +509,7 @@ def alias_update(*, alias: Alias, acting_user, destinations: Iterable[str] | Non
         alias.active = active
     _full_clean(alias)
     alias.save()
+    _check_routing([_routing_key(alias.address)], field="destinations" if destinations is not None else None)
     audit_record(actor=acting_user, action="alias.update", obj=alias, domain_name=domain.name,
                  before=before, after=snapshot(alias))
     return alias
@@ -455,6 +524,7 @@ def alias_delete(*, alias: Alias, acting_user) -> None:
     domain = _lock_domain(alias.domain)
     before = snapshot(alias)
     address = alias.address
+    before["references"] = apply_reference_plan(alias_references(alias, lock=True))
     alias.delete()
     audit_record(actor=acting_user, action="alias.delete", object_type="alias", object_repr=address,
                  domain_name=domain.name, before=before)
@@ -495,6 +565,7 @@ def alias_domain_create(*, name: str, target: Domain, acting_user, active: bool 
     alias_domain = AliasDomain(name=name, target=target, active=active)
     _full_clean(alias_domain)
     alias_domain.save()
+    _check_routing(addresses_naming_domain(name))
     audit_record(actor=acting_user, action="aliasdomain.create", obj=alias_domain,
                  domain_name=target.name, after=snapshot(alias_domain))
     return alias_domain
@@ -506,6 +577,7 @@ def alias_domain_set_active(*, alias_domain: AliasDomain, active: bool, acting_u
     before = snapshot(alias_domain)
     alias_domain.active = active
     alias_domain.save(update_fields=["active", "modified"])
+    _check_routing(addresses_naming_domain(alias_domain.name))
     audit_record(actor=acting_user, action="aliasdomain.update", obj=alias_domain,
                  domain_name=alias_domain.target.name, before=before, after=snapshot(alias_domain))
     return alias_domain
@@ -514,6 +586,7 @@ def alias_domain_set_active(*, alias_domain: AliasDomain, active: bool, acting_u
 @transaction.atomic
 def alias_domain_delete(*, alias_domain: AliasDomain, acting_user) -> None:
     before = snapshot(alias_domain)
+    before["references"] = apply_reference_plan(alias_domain_references(alias_domain, lock=True))
     target_name = alias_domain.target.name
     name = alias_domain.name
     alias_domain.delete()
