@@ -398,7 +398,10 @@ class Model:
         local, domain = split(address)
         klass = self.address_class(domain)
         if klass == "alias_domain":
-            return Outcome(address, "alias_domain_unresolved")
+            # Still in an alias domain after expansion: trivial-rewrite bounces it ("User unknown
+            # in virtual alias table"). Unknown if no table knew it; if one did, it mapped to
+            # itself (a forwarding to its own name@alias-domain): every mail bounces.
+            return Outcome(address, "alias_domain_unresolved" if self.map_once(address) else "unknown")
         if klass == "relay":
             return Outcome(address, "relayed")
         if klass == "remote":
@@ -485,7 +488,7 @@ def problems(model: Model, addresses: Iterable[str]) -> list[Problem]:
         elif error == "expansion_limit":
             found.append(Problem("expansion_limit", address, (str(len(final)),)))
         else:
-            unresolved = [a for a in final if model.address_class(split(a)[1]) == "alias_domain"]
+            unresolved = [a for a in final if model.outcome(a).result == "alias_domain_unresolved"]
             if unresolved:
                 found.append(Problem("alias_domain_unresolved", address, tuple(unresolved)))
     return found
