@@ -188,3 +188,32 @@ def test_a_recreated_address_never_gets_the_previous_maildir(org):
     assert services.mailbox_create(domain=org, local_part="john", password=PW, acting_user=None).maildir \
         == "example.org/john@4/"
     assert Mailbox.objects.count() == 1
+
+
+def test_maildirs_purge(org, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    root = tmp_path / "vmail"
+    (root / "example.org" / "john" / "Maildir" / "new").mkdir(parents=True)
+    (root / "example.org" / "john" / "Maildir" / "new" / "1.msg").write_text("secret")
+    (root / "example.org" / "kept").mkdir(parents=True)
+    john = services.mailbox_create(domain=org, local_part="john", password=PW, acting_user=None)
+    services.mailbox_delete(mailbox=john, acting_user=None)
+    out = StringIO()
+    call_command("maildirs", "purge", "--older-than", "1", "--mail-root", str(root), stdout=out)
+    assert "0 maildirs" in out.getvalue() and (root / "example.org" / "john").exists()   # too recent
+    out = StringIO()
+    call_command("maildirs", "purge", "--older-than", "0", "--dry-run", "--mail-root", str(root), stdout=out)
+    assert f"would remove {root}/example.org/john" in out.getvalue() and (root / "example.org" / "john").exists()
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    call_command("maildirs", "purge", "--older-than", "0", "--archive", str(archive), "--mail-root", str(root),
+                 stdout=StringIO())
+    assert not (root / "example.org" / "john").exists() and (root / "example.org" / "kept").exists()
+    assert (archive / "example.org_john" / "Maildir" / "new" / "1.msg").read_text() == "secret"
+    assert DeletedMaildir.objects.get(maildir="example.org/john/").purged is not None
+    # Purged, the name stays reserved: a new john still gets a fresh directory.
+    assert services.mailbox_create(domain=org, local_part="john", password=PW, acting_user=None).maildir \
+        == "example.org/john@2/"
