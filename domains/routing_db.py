@@ -23,52 +23,60 @@ def routing_settings() -> Settings:
     return Settings(recipient_delimiter=getattr(django_settings, "MAILADMIN_RECIPIENT_DELIMITER", ""))
 
 
+# One round trip per round: the domains and alias domains of the addresses, then the
+# mailboxes and aliases at the addresses, their @domain catch-alls and alias-domain forms.
+_FETCH_SQL = """
+WITH k AS (SELECT unnest(%(addresses)s::varchar[]) AS address),
+names AS (SELECT split_part(address, '@', 2) AS name FROM k UNION SELECT unnest(%(domains)s::varchar[])),
+ad AS (SELECT ad.name, ad.active, t.name AS target FROM alias_domain ad JOIN domain t ON t.id = ad.target_id
+       WHERE ad.name IN (SELECT name FROM names)),
+wanted AS (SELECT address FROM k UNION SELECT '@' || name FROM names
+           UNION SELECT split_part(k.address, '@', 1) || '@' || ad.target FROM k JOIN ad ON ad.name = split_part(k.address, '@', 2)
+           UNION SELECT '@' || target FROM ad)
+SELECT 'd', d.name, d.active, d.backup_mx, NULL, 0, 0, NULL::varchar[] FROM domain d
+ WHERE d.name IN (SELECT name FROM names UNION SELECT target FROM ad)
+UNION ALL SELECT 'ad', name, active, false, target, 0, 0, NULL FROM ad
+UNION ALL SELECT 'm', m.address, m.active, false, NULL, m.quota_bytes, coalesce(q.bytes, 0), NULL FROM mailbox m
+ LEFT JOIN quota_usage q ON q.username = m.address WHERE m.address IN (SELECT address FROM wanted)
+UNION ALL SELECT CASE WHEN a.mailbox_id IS NULL THEN 'a' ELSE 'f' END, a.address, a.active, false, NULL, 0, 0,
+ a.destinations FROM alias a WHERE a.address IN (SELECT address FROM wanted)
+"""
+
+
 def _fetch(rows: Rows, domains: set[str], addresses: set[str]) -> set[str]:
-    """Fetch these names into `rows`; return the addresses the fetched rows lead to."""
-    domains = {d for d in domains | {split(a)[1] for a in addresses} if d} - rows.known_domains
-    targets: dict[str, str] = {}
-    if domains:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT 'd', d.name, d.active, d.backup_mx, NULL FROM domain d WHERE d.name = ANY(%s) "
-                "UNION ALL SELECT 'a', ad.name, ad.active, false, t.name FROM alias_domain ad "
-                "JOIN domain t ON t.id = ad.target_id WHERE ad.name = ANY(%s) "
-                "UNION ALL SELECT 'd', t.name, t.active, t.backup_mx, NULL FROM alias_domain ad "
-                "JOIN domain t ON t.id = ad.target_id WHERE ad.name = ANY(%s)",
-                [list(domains)] * 3)
-            for kind, name, active, backup_mx, target in cursor.fetchall():
-                if kind == "d":
-                    rows.domains[name] = DomainRow(name, active, backup_mx)
-                    rows.known_domains.add(name)
-                else:
-                    rows.alias_domains[name] = AliasDomainRow(name, target, active)
-                    targets[name] = target
-        rows.known_domains |= domains
-    wanted = set(addresses)
+    """Fetch these names into `rows` (one query); return the addresses the fetched rows lead to."""
+    addresses = {a for a in addresses if a} - rows.known_addresses
+    domains = {d for d in domains if d} - rows.known_domains
+    if not addresses and not domains:
+        return set()
+    leads: set[str] = set()
+    with connection.cursor() as cursor:
+        cursor.execute(_FETCH_SQL, {"addresses": sorted(addresses), "domains": sorted(domains)})
+        for kind, name, active, backup_mx, target, quota, used, destinations in cursor.fetchall():
+            if kind == "d":
+                rows.domains[name] = DomainRow(name, active, backup_mx)
+                rows.known_domains.add(name)
+            elif kind == "ad":
+                rows.alias_domains[name] = AliasDomainRow(name, target, active)
+            elif kind == "m":
+                rows.mailboxes[name] = MailboxRow(name, active, quota, used)
+            else:
+                rows.aliases[name] = AliasRow(name, tuple(destinations), active, kind == "f")
+                leads |= set(destinations)
+    # What the query looked for, found or not (the same sets as its `names` and `wanted`).
+    names = domains | {split(a)[1] for a in addresses}
+    rows.known_domains |= names
+    wanted = set(addresses) | {"@" + n for n in names}
     for address in addresses:
         local, domain = split(address)
-        wanted.add("@" + domain)
         if domain in rows.alias_domains:
-            target = rows.alias_domains[domain].target
-            wanted |= {f"{local}@{target}", "@" + target}
-    for name, target in targets.items():
-        wanted.add("@" + target)
-    wanted = {a for a in wanted if a} - rows.known_addresses
-    leads: set[str] = set()
-    if wanted:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT 'm', m.address, m.active, m.quota_bytes, coalesce(q.bytes, 0), NULL::varchar[], false "
-                "FROM mailbox m LEFT JOIN quota_usage q ON q.username = m.address WHERE m.address = ANY(%s) "
-                "UNION ALL SELECT 'a', a.address, a.active, 0, 0, a.destinations, a.mailbox_id IS NOT NULL "
-                "FROM alias a WHERE a.address = ANY(%s)", [list(wanted)] * 2)
-            for kind, address, active, quota, used, destinations, forwarding in cursor.fetchall():
-                if kind == "m":
-                    rows.mailboxes[address] = MailboxRow(address, active, quota, used)
-                else:
-                    rows.aliases[address] = AliasRow(address, tuple(destinations), active, forwarding)
-                    leads |= set(destinations)
-        rows.known_addresses |= wanted
+            wanted.add(f"{local}@{rows.alias_domains[domain].target}")
+    for name in names:
+        if name in rows.alias_domains:
+            target = rows.alias_domains[name].target
+            rows.known_domains.add(target)
+            wanted.add("@" + target)
+    rows.known_addresses |= wanted
     return leads - rows.known_addresses
 
 
@@ -106,19 +114,18 @@ def resolve(address: str):
 
 def addresses_reaching(addresses: Iterable[str], *, limit: int = MAX_AFFECTED) -> list[str]:
     """`addresses` and every alias address whose expansion names one of them, directly or
-    through other aliases or an alias domain (GIN index on alias.destinations)."""
+    through other aliases or an alias domain (GIN index on alias.destinations; one query per
+    level)."""
     found = list(dict.fromkeys(a.lower() for a in addresses))
     frontier = list(found)
     while frontier and len(found) < limit:
-        forms = set(frontier)
-        domains = {split(a)[1] for a in frontier}
         with connection.cursor() as cursor:
-            cursor.execute("SELECT ad.name, t.name FROM alias_domain ad JOIN domain t ON t.id = ad.target_id "
-                           "WHERE t.name = ANY(%s)", [list(domains)])
-            for alias_domain, target in cursor.fetchall():
-                forms |= {f"{split(a)[0]}@{alias_domain}" for a in frontier if split(a)[1] == target}
-            cursor.execute("SELECT address FROM alias WHERE destinations && %s::varchar[] LIMIT %s",
-                           [list(forms), limit])
+            cursor.execute(
+                "WITH k AS (SELECT unnest(%s::varchar[]) AS address) "
+                "SELECT a.address FROM alias a WHERE a.destinations && ARRAY(SELECT address FROM k UNION "
+                "SELECT split_part(k.address, '@', 1) || '@' || ad.name FROM k JOIN domain t "
+                "ON t.name = split_part(k.address, '@', 2) JOIN alias_domain ad ON ad.target_id = t.id)::varchar[] "
+                "LIMIT %s", [frontier, limit])
             frontier = [a for (a,) in cursor.fetchall() if a not in found and not a.startswith("@")]
         found += frontier
     return found[:limit]
@@ -132,8 +139,8 @@ def addresses_naming_domain(name: str) -> list[str]:
         return [a for (a,) in cursor.fetchall()]
 
 
-def routing_problems(addresses: Iterable[str]) -> list[Problem]:
-    """What Postfix would fail on, for `addresses` and the addresses that reach them."""
-    affected = [a for a in addresses_reaching(addresses) if not a.startswith("@")]
+def routing_problems(addresses: Iterable[str], *, upstream: bool = True) -> list[Problem]:
+    """What Postfix would fail on, for `addresses` and (`upstream`) the addresses that reach them."""
+    affected = [a for a in (addresses_reaching(addresses) if upstream else addresses) if not a.startswith("@")]
     model = model_for(affected, lambda m: problems(m, affected))
     return problems(model, affected)

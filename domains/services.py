@@ -123,14 +123,14 @@ def _check_mailbox_quota(domain: Domain, quota: int, *, exclude_pk: int | None =
                  "total": format_size(domain.quota_bytes), "quota": format_size(quota)}, "domain_quota_exceeded")
 
 
-def _check_routing(addresses: Iterable[str], *, field: str | None = None) -> None:
+def _check_routing(addresses: Iterable[str], *, field: str | None = None, upstream: bool = True) -> None:
     """Refuse a state Postfix would fail on, for `addresses` and every address reaching them
     (domains/routing.py, run on the rows as this transaction sees them): a loop (Postfix defers
     the whole message, 451 4.6.0, after virtual_alias_recursion_limit nested lookups), an
     expansion past virtual_alias_expansion_limit, or a final recipient left in an alias domain
     (a forwarding to the mailbox's own name@alias-domain: every mail bounces)."""
     messages: list[ValidationError] = []
-    for problem in routing_problems(addresses):
+    for problem in routing_problems(addresses, upstream=upstream):
         if problem.code == "loop":
             messages.append(ValidationError(
                 _("This would make a loop: %(cycle)s. Postfix would refuse every message to %(address)s.")
@@ -348,7 +348,8 @@ def mailbox_create(*, domain: Domain, local_part: str, password: str, acting_use
                       password=hash_password(password), password_changed=timezone.now())
     _full_clean(mailbox)
     mailbox.save()
-    _check_routing([address])
+    # A new mailbox ends expansions, it cannot start a loop: nothing upstream can break.
+    _check_routing([address], upstream=False)
     # The usage row exists from the start, so Dovecot's first deliveries only ever update it.
     QuotaUsage.objects.create(mailbox=mailbox)
     audit_record(actor=acting_user, action="mailbox.create", obj=mailbox, domain_name=domain.name,

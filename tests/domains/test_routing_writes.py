@@ -217,3 +217,19 @@ def test_maildirs_purge(org, tmp_path):
     # Purged, the name stays reserved: a new john still gets a fresh directory.
     assert services.mailbox_create(domain=org, local_part="john", password=PW, acting_user=None).maildir \
         == "example.org/john@2/"
+
+
+def test_the_check_loads_only_what_the_address_reaches(org, django_assert_max_num_queries):
+    from domains.routing_db import routing_problems
+
+    services.alias_domain_create(name="example.net", target=org, acting_user=None)
+    services.mailbox_create(domain=org, local_part="ann", password=PW, acting_user=None)
+    services.alias_create(domain=org, local_part="inner", destinations=["ann@example.net"], acting_user=None)
+    services.alias_create(domain=org, local_part="team", destinations=["inner@example.org", "ann@example.org",
+                                                                      "x@remote.example"], acting_user=None)
+    with django_assert_max_num_queries(1):   # a new mailbox: itself only, one round trip
+        assert routing_problems(["ann@example.org"], upstream=False) == []
+    # team -> inner -> ann@example.net -> ann@example.org: one round trip per level, one
+    # query per level of aliases reaching it (none here), whatever the size of the tables.
+    with django_assert_max_num_queries(5):
+        assert routing_problems(["team@example.org"]) == []
