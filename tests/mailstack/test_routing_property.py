@@ -25,6 +25,8 @@ ALIAS_DOMAINS = ["x.example"]
 LOCALS = ["u", "v", "w"]
 ADDRESSES = [f"{l}@{d}" for l in LOCALS for d in DOMAINS + ALIAS_DOMAINS] + ["out@remote.example"]
 PROBES = [f"{l}@{d}" for l in LOCALS + ["nobody"] for d in DOMAINS + ALIAS_DOMAINS] + ["z@remote.example"]
+# With a recipient_delimiter, also addresses with an extension.
+EXTENSION_PROBES = [f"{l}+tag@{d}" for l in LOCALS[:2] for d in DOMAINS + ALIAS_DOMAINS]
 # Every map Postfix consults for an address key (the domain maps are checked on domain names).
 ADDRESS_MAPS = ["disabled_recipient_maps", "virtual_alias_maps", "virtual_mailbox_self_maps",
                 "alias_domain_alias_maps", "alias_domain_mailbox_maps", "virtual_mailbox_maps",
@@ -129,17 +131,35 @@ def clean_db():
     return clean
 
 
-def test_the_model_agrees_with_postfix(mail_stack, clean_db):
-    counter = itertools.count()
+@pytest.fixture(params=["", "+"], ids=["no-delimiter", "delimiter-plus"])
+def recipient_delimiter(request, mail_stack, settings):
+    """Postfix's recipient_delimiter for this test (restored after), and the panel's setting."""
+    def set_delimiter(value: str) -> None:
+        subprocess.run(["postconf", "-c", str(mail_stack.postfix_dir), "-e", f"recipient_delimiter = {value}"],
+                       check=True, capture_output=True, timeout=30)
+        mail_stack.postfix("reload")
 
+    settings.MAILADMIN_RECIPIENT_DELIMITER = request.param
+    if request.param:
+        set_delimiter(request.param)
+    yield request.param
+    if request.param:
+        set_delimiter("")
+
+
+# Module-wide, so no two examples of the session share a domain name (see `renamed`).
+COUNTER = itertools.count()
+
+
+def test_the_model_agrees_with_postfix(mail_stack, clean_db, recipient_delimiter):
     @settings(max_examples=EXAMPLES, deadline=None, derandomize=os.environ.get("CI") is not None,
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
     @given(cfg=config)
     def check(cfg):
         clean_db()
-        n = next(counter)
+        n = next(COUNTER)
         build(cfg, n)
-        probes = renamed(PROBES, n)
+        probes = renamed(PROBES + (EXTENSION_PROBES if recipient_delimiter else []), n)
         domain_keys = renamed(DOMAINS + ALIAS_DOMAINS + ["remote.example"], n)
         keys = probes + ["@" + d for d in domain_keys[:-1]]
         model = model_for(keys, lambda m: [m.resolve(k) for k in probes] + [m.table(n)(k) for n in ADDRESS_MAPS
