@@ -66,3 +66,17 @@ def test_route_page_in_french(client, superadmin, world):
     client.force_login(superadmin)
     page = client.get("/route/", {"address": "nobody@example.org"}, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Refusé" in page
+
+
+@pytest.mark.parametrize("role", ["anonymous", "mail_user", "superadmin", "domain_admin", "other_admin"])
+def test_route_page_role_matrix(role):
+    from django.urls import reverse
+
+    from tests.roles import check_role, make_world
+
+    world = make_world()
+    services.alias_create(domain=world.domain, local_part="secret-list", destinations=["bob@example.org"],
+                          acting_user=None)
+    response = world.client(role).get(reverse("domains:route"), {"address": "secret-list@example.org"})
+    if check_role(world, role, response, allowed={"superadmin", "domain_admin"}, secrets=("bob@example.org",)):
+        assert "bob@example.org" in response.content.decode()
