@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from . import selectors, services
+from . import references, selectors, services
 from .addresses import address_display, normalize_local_part
 from .alias_forms import AliasCreateForm, AliasDomainApproveForm, AliasDomainForm, AliasUpdateForm, ForwardingForm
 from .name_claims import lookalike_findings
@@ -169,7 +169,8 @@ def alias_delete(request: HttpRequest, pk: int) -> HttpResponse:
         services.alias_delete(alias=alias, acting_user=request.user)
         messages.success(request, _("Alias %(address)s deleted.") % {"address": alias.display_address})
         return _done(request, reverse("domains:domain-alias-list", args=[alias.domain_id]))
-    return render(request, "domains/alias_confirm_delete.html", {"alias": alias})
+    return render(request, "domains/alias_confirm_delete.html",
+                  {"alias": alias, "references": references.alias_references(alias)})
 
 
 # --- a mailbox's forwarding ----------------------------------------------------------
@@ -293,4 +294,5 @@ def alias_domain_delete(request: HttpRequest, pk: int) -> HttpResponse:
         services.alias_domain_delete(alias_domain=alias_domain, acting_user=request.user)
         messages.success(request, _("Alias domain %(name)s deleted.") % {"name": alias_domain.display_name})
         return _done(request, reverse("domains:aliasdomain-list"))
-    return render(request, "domains/aliasdomain_confirm_delete.html", {"alias_domain": alias_domain})
+    return render(request, "domains/aliasdomain_confirm_delete.html",
+                  {"alias_domain": alias_domain, "references": references.alias_domain_references(alias_domain)})

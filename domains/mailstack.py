@@ -23,6 +23,28 @@ from pathlib import Path
 _LIVE_DOMAIN = "d.active AND NOT d.backup_mx"
 
 
+def _disabled(answer: str) -> str:
+    """A query answering `answer` when the key is an inactive mailbox, or an inactive alias that
+    is no forwarding, of a live domain, also as name@alias-domain. Inactive addresses must stop
+    there: left out of every map, Postfix would try @domain next and give them to the catch-all."""
+    def inactive(address: str) -> str:
+        return (f"(EXISTS (SELECT 1 FROM mailbox m WHERE m.address = {address} AND NOT m.active) "
+                f"OR (NOT EXISTS (SELECT 1 FROM mailbox m WHERE m.address = {address}) "
+                f"AND EXISTS (SELECT 1 FROM alias a WHERE a.address = {address} AND NOT a.active "
+                f"AND a.mailbox_id IS NULL)))")
+    return (f"SELECT {answer} FROM domain d WHERE d.name = '%d' AND {_LIVE_DOMAIN} AND {inactive(QUOTED_KEY)} "
+            f"UNION ALL SELECT {answer} FROM alias_domain ad JOIN domain d ON d.id = ad.target_id "
+            f"WHERE ad.name = '%d' AND ad.active AND {_LIVE_DOMAIN} AND {inactive(ON_TARGET)}")
+
+
+QUOTED_KEY = "'%s'"
+ON_TARGET = "'%u' || '@' || d.name"   # name@alias-domain as name@target
+
+
+# RFC 3463 X.2.1: "Mailbox disabled, not accepting messages".
+DISABLED_REPLY = "550 5.2.1 Mailbox disabled, not accepting messages"
+
+
 @dataclass(frozen=True)
 class PostfixMap:
     name: str          # file name without .cf
@@ -60,6 +82,13 @@ POSTFIX_MAPS: list[PostfixMap] = [
     ),
     # virtual_alias_maps: Postfix tries the full address in every table, in this order, before
     # it tries @domain; so a mailbox (mapped to itself) always wins over the catch-all.
+    PostfixMap(
+        "disabled_recipient_maps", "virtual_alias_maps",
+        _disabled("'%s'"),
+        "An inactive mailbox or alias maps to itself, first, so that neither its forwarding nor "
+        "the catch-all applies; mail reaching it through an alias then bounces at Dovecot.",
+        "john@example.org",
+    ),
     PostfixMap(
         "virtual_alias_maps", "virtual_alias_maps",
         "SELECT array_to_string(a.destinations, ',') FROM alias a JOIN domain d ON d.id = a.domain_id "
@@ -103,14 +132,24 @@ POSTFIX_MAPS: list[PostfixMap] = [
         "A per-domain transport (e.g. relay:[mx1.example.org] for a backup MX).", "relay.example",
     ),
     PostfixMap(
+        "recipient_access", "smtpd_recipient_restrictions",
+        _disabled("'" + DISABLED_REPLY + "'"),
+        "check_recipient_access: an inactive mailbox or alias is refused at RCPT time.",
+        "john@example.org",
+    ),
+    PostfixMap(
         "sender_login_maps", "smtpd_sender_login_maps",
-        "SELECT m.address FROM mailbox m JOIN domain d ON d.id = m.domain_id "
-        "WHERE m.address = '%s' AND m.active AND " + _LIVE_DOMAIN + " "
-        "UNION SELECT m.address FROM alias a JOIN mailbox m ON m.address = ANY (a.destinations) "
-        "JOIN domain d ON d.id = m.domain_id "
-        "WHERE a.address = '%s' AND a.active AND m.active AND " + _LIVE_DOMAIN,
+        "WITH k (address) AS (SELECT '%s'::text UNION SELECT '%u' || '@' || d.name FROM alias_domain ad "
+        "JOIN domain d ON d.id = ad.target_id WHERE ad.name = '%d' AND ad.active AND " + _LIVE_DOMAIN + ") "
+        "SELECT m.address FROM k JOIN mailbox m ON m.address = k.address JOIN domain d ON d.id = m.domain_id "
+        "WHERE m.active AND " + _LIVE_DOMAIN + " "
+        "UNION SELECT m.address FROM k JOIN alias a ON a.address = k.address "
+        "JOIN domain ad ON ad.id = a.domain_id JOIN mailbox m ON m.address = ANY (a.destinations) "
+        "JOIN domain d ON d.id = m.domain_id WHERE a.active AND a.mailbox_id IS NULL "
+        "AND ad.active AND NOT ad.backup_mx AND m.active AND " + _LIVE_DOMAIN,
         "Which logins may use this envelope sender: the mailbox itself, and the mailboxes an "
-        "alias delivers to.", "info@example.org",
+        "alias names, also as name@alias-domain. A forwarding or a catch-all grants nothing "
+        "(the query uses %u, so Postfix skips it for the key @domain).", "info@example.org",
     ),
 ]
 
@@ -192,6 +231,10 @@ def render_main_cf_snippet(postfix_dir: Path) -> str:
              "# Lookups go through proxymap, so chrooted daemons and a single pool of",
              "# database connections serve them."]
     lines += [f"{setting} = {maps_for(setting)}" for setting in settings]
+    # Inactive mailboxes and aliases are refused at RCPT time. This replaces any earlier
+    # smtpd_recipient_restrictions: put your own restrictions after ours on this line.
+    lines += [f"smtpd_recipient_restrictions = check_recipient_access {maps_for('smtpd_recipient_restrictions')}"]
+    settings.append("smtpd_recipient_restrictions")
     # proxymap serves only the tables listed here. Postfix's default proxy_read_maps already
     # names these parameters; spelling them out keeps the lookups working when main.cf narrows
     # it (add the parameters of any other proxied map you use).

@@ -22,9 +22,13 @@ from audit.services import audit_record, snapshot
 
 from .addresses import domain_label, normalize_address, normalize_domain, normalize_local_part, split_address
 from .doveadm import flush_auth_cache
-from .models import Alias, AliasDomain, Domain, Mailbox, QuotaUsage
+from .models import Alias, AliasDomain, DeletedMaildir, Domain, Mailbox, QuotaUsage
 from .name_claims import check_lookalike, decides_routing, require_routing_authority
 from .passwords import hash_password
+from . import routing
+from .references import (alias_domain_references, alias_references, apply_reference_plan, domain_references,
+                         mailbox_references)
+from .routing_db import addresses_naming_domain, routing_problems
 from .units import format_size
 
 DOMAIN_EDITABLE_FIELDS = {
@@ -35,6 +39,7 @@ DOMAIN_EDITABLE_FIELDS = {
 DOMAIN_ADMIN_EDITABLE_FIELDS = {"description", "default_quota_bytes", "allow_external_forwarding"}
 MAILBOX_EDITABLE_FIELDS = {"name", "quota_bytes", "active"}
 MAX_DESTINATIONS = 500
+VIRTUAL_ALIAS_EXPANSION_LIMIT = routing.VIRTUAL_ALIAS_EXPANSION_LIMIT
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -120,6 +125,59 @@ def _check_mailbox_quota(domain: Domain, quota: int, *, exclude_pk: int | None =
                 "this mailbox asks for %(quota)s."
             ) % {"domain": domain_label(domain.name), "free": format_size(max(domain.quota_bytes - others, 0)),
                  "total": format_size(domain.quota_bytes), "quota": format_size(quota)}, "domain_quota_exceeded")
+
+
+def _check_routing(addresses: Iterable[str], *, field: str | None = None, upstream: bool = True) -> None:
+    """Refuse a state Postfix would fail on, for `addresses` and every address reaching them
+    (domains/routing.py, run on the rows as this transaction sees them): a loop (Postfix defers
+    the whole message, 451 4.6.0, after virtual_alias_recursion_limit nested lookups), an
+    expansion past virtual_alias_expansion_limit, or a final recipient left in an alias domain
+    (a forwarding to the mailbox's own name@alias-domain: every mail bounces)."""
+    messages: list[ValidationError] = []
+    for problem in routing_problems(addresses, upstream=upstream):
+        if problem.code == "loop":
+            messages.append(ValidationError(
+                _("This would make a loop: %(cycle)s. Postfix would refuse every message to %(address)s.")
+                % {"cycle": " → ".join(problem.detail), "address": problem.address}, code="routing_loop"))
+        elif problem.code == "expansion_limit":
+            messages.append(ValidationError(
+                _("%(address)s would expand to more than %(limit)d addresses, more than Postfix accepts.")
+                % {"address": problem.address, "limit": VIRTUAL_ALIAS_EXPANSION_LIMIT},
+                code="routing_expansion_limit"))
+        else:
+            messages.append(ValidationError(
+                _("Mail to %(address)s would end at %(unresolved)s, an alias-domain address that names "
+                  "no mailbox or alias, and bounce.")
+                % {"address": problem.address, "unresolved": ", ".join(problem.detail)},
+                code="routing_alias_domain_unresolved"))
+    if messages:
+        raise ValidationError({field: messages} if field else messages)
+
+
+def _routing_key(address: str) -> str:
+    """The address to check for a write to `address`: for a catch-all, an address that is
+    nothing else in its domain (a space never appears in a stored address)."""
+    return routing.CATCHALL_PROBE + address if address.startswith("@") else address
+
+
+def _record_deleted_maildirs(mailboxes) -> None:
+    """Remember these maildirs: no new mailbox gets one, `manage.py maildirs purge` removes them."""
+    DeletedMaildir.objects.bulk_create(
+        [DeletedMaildir(maildir=maildir, address=address) for maildir, address in mailboxes.values_list("maildir", "address")],
+        ignore_conflicts=True)
+
+
+def _free_maildir(domain: Domain, local_part: str) -> str:
+    """`domain/local_part/`, or, when a mailbox ever had that directory, `domain/local_part@N/`
+    ('@' never appears in a local part, so no other address can ask for it)."""
+    base = f"{domain.name}/{local_part}"
+    taken = set(DeletedMaildir.objects.filter(maildir__startswith=base).values_list("maildir", flat=True))
+    taken |= set(Mailbox.objects.filter(maildir__startswith=base).values_list("maildir", flat=True))
+    candidate, n = f"{base}/", 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}@{n}/"
+    return candidate
 
 
 def _check_can_hold_addresses(domain: Domain) -> None:
@@ -270,8 +328,11 @@ def domain_delete(*, domain: Domain, acting_user) -> dict[str, int]:
     require_routing_authority(acting_user)
     domain = _lock_domain(domain)
     summary = domain_deletion_summary(domain)
+    plan = domain_references(domain, lock=True)
     before = snapshot(domain) | {"deleted": summary}
     name = domain.name
+    before["references"] = apply_reference_plan(plan)
+    _record_deleted_maildirs(domain.mailboxes.all())
     domain.delete()
     audit_record(actor=acting_user, action="domain.delete", object_type="domain", object_repr=name,
                  domain_name=name, before=before)
@@ -311,11 +372,13 @@ def mailbox_create(*, domain: Domain, local_part: str, password: str, acting_use
     quota = domain.default_quota_bytes if quota_bytes is None else quota_bytes
     _check_mailbox_quota(domain, quota)
     mailbox = Mailbox(domain=domain, local_part=local_part, address=address, name=name.strip(),
-                      quota_bytes=quota, active=active, maildir=maildir or f"{domain.name}/{local_part}/",
+                      quota_bytes=quota, active=active, maildir=maildir or _free_maildir(domain, local_part),
                       password=password_hash if password_hash is not None else hash_password(password),
                       password_changed=None if password_hash is not None else timezone.now())
     _full_clean(mailbox)
     mailbox.save()
+    # A new mailbox ends expansions, it cannot start a loop: nothing upstream can break.
+    _check_routing([address], upstream=False)
     # The usage row exists from the start, so Dovecot's first deliveries only ever update it.
     QuotaUsage.objects.create(mailbox=mailbox)
     audit_record(actor=acting_user, action="mailbox.create", obj=mailbox, domain_name=domain.name,
@@ -338,6 +401,7 @@ def mailbox_update(*, mailbox: Mailbox, acting_user, **changes: Any) -> Mailbox:
     _full_clean(mailbox)
     mailbox.save()
     if mailbox.active != before["active"]:
+        _check_routing([mailbox.address])
         end_mailbox_sessions(mailbox=mailbox)  # SECURITY: its /me/ sessions end now
     audit_record(actor=acting_user, action="mailbox.update", obj=mailbox, domain_name=domain.name,
                  before=before, after=snapshot(mailbox))
@@ -374,6 +438,8 @@ def mailbox_delete(*, mailbox: Mailbox, acting_user) -> None:
     if forwarding:
         before["forwarding"] = list(forwarding.destinations)
     address = mailbox.address
+    before["references"] = apply_reference_plan(mailbox_references(mailbox, lock=True))
+    _record_deleted_maildirs(Mailbox.objects.filter(pk=mailbox.pk))
     mailbox.delete()  # its quota usage row and forwarding alias go with it
     audit_record(actor=acting_user, action="mailbox.delete", object_type="mailbox", object_repr=address,
                  domain_name=domain.name, before=before)
@@ -416,6 +482,7 @@ def mailbox_set_forwarding(*, mailbox: Mailbox, destinations: Iterable[str], kee
                                      mailbox=mailbox, active=True)
         audit_record(actor=acting_user, action="forwarding.create", obj=alias, domain_name=domain.name,
                      after=snapshot(alias))
+    _check_routing([mailbox.address], field="destinations")
     return alias
 
 
@@ -452,6 +519,7 @@ def alias_create(*, domain: Domain, local_part: str, destinations: Iterable[str]
     alias = Alias(domain=domain, address=address, destinations=destinations, active=active)
     _full_clean(alias)
     alias.save()
+    _check_routing([_routing_key(address)], field="destinations")
     audit_record(actor=acting_user, action="alias.create", obj=alias, domain_name=domain.name,
                  after=snapshot(alias))
     return alias
@@ -472,6 +540,7 @@ def alias_update(*, alias: Alias, acting_user, destinations: Iterable[str] | Non
         alias.active = active
     _full_clean(alias)
     alias.save()
+    _check_routing([_routing_key(alias.address)], field="destinations" if destinations is not None else None)
     audit_record(actor=acting_user, action="alias.update", obj=alias, domain_name=domain.name,
                  before=before, after=snapshot(alias))
     return alias
@@ -486,6 +555,7 @@ def alias_delete(*, alias: Alias, acting_user) -> None:
     domain = _lock_domain(alias.domain)
     before = snapshot(alias)
     address = alias.address
+    before["references"] = apply_reference_plan(alias_references(alias, lock=True))
     alias.delete()
     audit_record(actor=acting_user, action="alias.delete", object_type="alias", object_repr=address,
                  domain_name=domain.name, before=before)
@@ -540,6 +610,7 @@ def alias_domain_create(*, name: str, target: Domain, acting_user, active: bool 
     alias_domain = AliasDomain(name=name, target=target, active=active and authority, approved=authority)
     _full_clean(alias_domain)
     alias_domain.save()
+    _check_routing(addresses_naming_domain(name))
     audit_record(actor=acting_user, action="aliasdomain.create" if authority else "aliasdomain.request",
                  obj=alias_domain, domain_name=target.name, after=snapshot(alias_domain))
     return alias_domain
@@ -559,6 +630,7 @@ def alias_domain_approve(*, alias_domain: AliasDomain, acting_user, allow_lookal
     alias_domain.approved = True
     alias_domain.active = True
     alias_domain.save(update_fields=["approved", "active", "modified"])
+    _check_routing(addresses_naming_domain(alias_domain.name))
     audit_record(actor=acting_user, action="aliasdomain.approve", obj=alias_domain,
                  domain_name=alias_domain.target.name, before=before, after=snapshot(alias_domain))
     return alias_domain
@@ -573,6 +645,7 @@ def alias_domain_set_active(*, alias_domain: AliasDomain, active: bool, acting_u
     before = snapshot(alias_domain)
     alias_domain.active = active
     alias_domain.save(update_fields=["active", "modified"])
+    _check_routing(addresses_naming_domain(alias_domain.name))
     audit_record(actor=acting_user, action="aliasdomain.update", obj=alias_domain,
                  domain_name=alias_domain.target.name, before=before, after=snapshot(alias_domain))
     return alias_domain
@@ -581,6 +654,7 @@ def alias_domain_set_active(*, alias_domain: AliasDomain, active: bool, acting_u
 @transaction.atomic
 def alias_domain_delete(*, alias_domain: AliasDomain, acting_user) -> None:
     before = snapshot(alias_domain)
+    before["references"] = apply_reference_plan(alias_domain_references(alias_domain, lock=True))
     target_name = alias_domain.target.name
     name = alias_domain.name
     alias_domain.delete()

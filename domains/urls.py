@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import route_views, views
 
 app_name = "domains"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("route/", route_views.route, name="route"),
     path("domains/", views.domain_list, name="domain-list"),
     path("domains/new/", views.domain_create, name="domain-create"),
     path("domains/<int:pk>/", views.domain_detail, name="domain-detail"),

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import selectors, services
+from . import references, selectors, services
 from .alias_views import _back, _done, _posted, _toggled
 from .forms import DomainCreateForm, DomainForm, MailboxCreateForm, MailboxPasswordForm, MailboxUpdateForm
 from .params import page_param
@@ -142,7 +142,8 @@ def domain_delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Domain %(domain)s deleted.") % {"domain": name})
         return _done(request, reverse("domains:domain-list"))
     return render(request, "domains/domain_confirm_delete.html",
-                  {"domain": domain, "deletion": services.domain_deletion_summary(domain)})
+                  {"domain": domain, "deletion": services.domain_deletion_summary(domain),
+                   "references": references.domain_references(domain)})
 
 
 # --- mailboxes -----------------------------------------------------------------------
@@ -256,4 +257,5 @@ def mailbox_delete(request: HttpRequest, pk: int) -> HttpResponse:
                                     "or remove.") % {"address": address})
         return _done(request, reverse("domains:domain-mailbox-list", args=[domain_pk]))
     return render(request, "domains/mailbox_confirm_delete.html",
-                  {"mailbox": mailbox, "forwarding": selectors.get_forwarding_for_mailbox(mailbox)})
+                  {"mailbox": mailbox, "forwarding": selectors.get_forwarding_for_mailbox(mailbox),
+                   "references": references.mailbox_references(mailbox)})

@@ -22,7 +22,10 @@ def test_mailconfig_writes_every_file_with_modes(tmp_path):
         assert f"query = {pmap.query}" in text
         assert stat.S_IMODE(path.stat().st_mode) == 0o640
     snippet = (postfix / "main.cf.snippet").read_text()
-    assert f"virtual_alias_maps = proxy:pgsql:{postfix}/virtual_alias_maps.cf, " in snippet
+    # Disabled addresses first: they must stop before a forwarding or the catch-all applies.
+    assert (f"virtual_alias_maps = proxy:pgsql:{postfix}/disabled_recipient_maps.cf, "
+            f"proxy:pgsql:{postfix}/virtual_alias_maps.cf, ") in snippet
+    assert f"smtpd_recipient_restrictions = check_recipient_access proxy:pgsql:{postfix}/recipient_access.cf" in snippet
     assert "proxy_read_maps = $virtual_mailbox_domains" in snippet
     assert stat.S_IMODE((postfix / "main.cf.snippet").stat().st_mode) == 0o644
     sql = (dovecot / "dovecot-sql.conf.ext").read_text()
