@@ -3,7 +3,7 @@
 (Named http_pages.py, not http.py: run as `python bench/X.py`, the bench/ folder comes first on
 sys.path, and a bench/http.py would hide the standard library's `http` from every bench script.)
 
-    python bench/http_pages.py [--runs 20] [--warmup 3] [--workers 2] [--code DIR] [--only LABEL]
+    python bench/http_pages.py [--runs 20] [--warmup 3] [--workers 2] [--baseline DIR] [--only LABEL]
 
 Starts a private PostgreSQL cluster, migrates, seeds bench/seed.py (1,000 domains, 100,000
 mailboxes, 20,000 of them in big.bench.example) and 200,000 audit entries, then serves the
@@ -13,8 +13,9 @@ the way other panels are measured: warm-up requests, then sequential timed reque
 a new TCP connection, checking the status and a marker in the body. Requests carry
 `X-Forwarded-Proto: https`, as the TLS-terminating proxy of docs/deploy.md sends them.
 
-`--code DIR` serves another checkout (e.g. main's) with this script, the same seed and the
-same client, so that before/after figures come from back-to-back runs. Prints min, median and
+`--baseline DIR` serves another checkout (e.g. `git archive main | tar -x -C /tmp/base`) as
+well, on the same database, and alternates every request between the two: on a busy machine
+the noise then hits the before and after figures alike. Prints min, median and
 p95 in milliseconds and the body size in bytes, and the gunicorn workers' resident memory
 (VmRSS before the CSV export, VmHWM, the peak, after it).
 
@@ -30,6 +31,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -125,20 +127,50 @@ def pages(ids: dict[str, str]) -> list[tuple[str, str, bytes]]:
     ]
 
 
-def measure(client: Client, label: str, path: str, marker: bytes, runs: int, warmup: int) -> dict:
-    times, size = [], 0
-    for i in range(warmup + runs):
-        start = time.perf_counter()
-        status, body, _ = client.request("GET", path)
-        elapsed = (time.perf_counter() - start) * 1000
-        assert status == 200, f"{label}: {path} answered {status}"
-        assert marker in body, f"{label}: {path} lacks {marker!r}"
-        if i >= warmup:
-            times.append(elapsed)
-            size = len(body)
+class Panel:
+    """One gunicorn serving one checkout, with a logged-in client."""
+
+    def __init__(self, code: Path, env: dict, workers: int, log: Path):
+        self.code = code
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "mailadmin.wsgi", "--config", str(code / "gunicorn.conf.py"),
+             "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)],
+            cwd=code, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+        self.client = Client(self.port)
+        for _ in range(300):
+            try:
+                if self.client.request("GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        else:
+            raise SystemExit("gunicorn did not come up:\n" + log.read_text()[-3000:])
+        self.client.login("bench", PASSWORD)
+        self.commit = subprocess.run(["git", "-C", str(code), "rev-parse", "--short", "HEAD"],
+                                     capture_output=True, text=True).stdout.strip() or "?"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def get(panel: Panel, label: str, path: str, marker: bytes) -> tuple[float, int]:
+    start = time.perf_counter()
+    status, body, _ = panel.client.request("GET", path)
+    elapsed = (time.perf_counter() - start) * 1000
+    assert status == 200, f"{label}: {path} answered {status} ({panel.code})"
+    assert marker in body, f"{label}: {path} lacks {marker!r} ({panel.code})"
+    return elapsed, len(body)
+
+
+def summary(times: list[float]) -> tuple[float, float, float]:
     ordered = sorted(times)
-    return {"label": label, "path": path, "min": ordered[0], "median": statistics.median(times),
-            "p95": ordered[min(len(ordered) - 1, round(len(ordered) * 0.95) - 1)], "bytes": size}
+    return ordered[0], statistics.median(ordered), ordered[min(len(ordered) - 1, round(len(ordered) * 0.95) - 1)]
 
 
 def main() -> None:
@@ -146,10 +178,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--code", type=Path, default=ROOT, help="the checkout to serve (default: this one)")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another checkout (e.g. main's) served too, on the same database; requests "
+                             "alternate between the two, so that machine noise hits both alike")
     parser.add_argument("--only", default="", help="measure only pages whose label contains this")
     args = parser.parse_args()
-    code = args.code.resolve()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))  # still stop gunicorn and PostgreSQL
+    codes = [ROOT] + ([args.baseline.resolve()] if args.baseline else [])
 
     pg_dir = Path(tempfile.mkdtemp(prefix="mailadmin-http-bench-", dir="/tmp"))
     pg_dir.chmod(0o755)
@@ -157,62 +192,58 @@ def main() -> None:
                        dict(os.environ, PG_FSYNC="off"), ROOT).strip()
     env = dict(os.environ, DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="mailadmin.settings",
                DJANGO_DEBUG="0", DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-               DJANGO_ALLOWED_HOSTS="127.0.0.1", MAILADMIN_STATIC_ROOT=str(pg_dir / "static"),
-               MAILADMIN_REQUIRE_2FA_FOR_SUPERADMINS="0", MAILADMIN_LOG_FORMAT="plain",
-               GUNICORN_ACCESS_LOG="", PYTHONPATH=str(code))
-    gunicorn = None
+               DJANGO_ALLOWED_HOSTS="127.0.0.1", MAILADMIN_REQUIRE_2FA_FOR_SUPERADMINS="0",
+               MAILADMIN_LOG_FORMAT="plain", GUNICORN_ACCESS_LOG="")
+    envs = [dict(env, PYTHONPATH=str(code), MAILADMIN_STATIC_ROOT=str(pg_dir / f"static{n}"))
+            for n, code in enumerate(codes)]
+    panels: list[Panel] = []
     try:
         python = sys.executable
-        run([python, "manage.py", "migrate", "--no-input", "-v", "0"], env, code)
-        run([python, "manage.py", "collectstatic", "--no-input", "-v", "0"], env, code)
+        # This checkout's schema: the newest (a baseline without its migrations serves it too).
+        run([python, "manage.py", "migrate", "--no-input", "-v", "0"], envs[0], ROOT)
         print("seeded:", run([python, "-c", "from bench.seed import seed; print(seed(1000, 100_000, 20_000))"],
-                             env, code).strip(), flush=True)
-        run([python, "-c", "from bench.part_b_pages import seed_audit; seed_audit()"], env, code)
+                             envs[0], ROOT).strip(), flush=True)
+        run([python, "-c", "from bench.part_b_pages import seed_audit; seed_audit()"], envs[0], ROOT)
         run([python, "manage.py", "shell", "-c", "from accounts.services import admin_create; "
              f"admin_create(username='bench', password='{PASSWORD}', role='superadmin', acting_user=None)"],
-            env, code)
-        run(["psql", database_url, "-q", "-c", "VACUUM ANALYZE"], env, code)
+            envs[0], ROOT)
+        run(["psql", database_url, "-q", "-c", "VACUUM ANALYZE"], env, ROOT)
         ids = {"big": run(["psql", database_url, "-At", "-c",
-                           "SELECT id FROM domain WHERE name = 'big.bench.example'"], env, code).strip()}
-        port = free_port()
-        gunicorn = subprocess.Popen(
-            [python, "-m", "gunicorn", "mailadmin.wsgi", "--config", str(code / "gunicorn.conf.py"),
-             "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)],
-            cwd=code, env=env, stdout=open(pg_dir / "gunicorn.log", "wb"), stderr=subprocess.STDOUT)
-        client = Client(port)
-        for _ in range(300):
-            try:
-                if client.request("GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.2)
-        else:
-            raise SystemExit("gunicorn did not come up:\n" + (pg_dir / "gunicorn.log").read_text()[-3000:])
-        client.login("bench", PASSWORD)
+                           "SELECT id FROM domain WHERE name = 'big.bench.example'"], env, ROOT).strip()}
+        for n, code in enumerate(codes):
+            run([python, "manage.py", "collectstatic", "--no-input", "-v", "0"], envs[n], code)
+            panels.append(Panel(code, envs[n], args.workers, pg_dir / f"gunicorn{n}.log"))
 
-        print(f"code: {code} ({subprocess.run(['git', '-C', str(code), 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()}),"
-              f" gunicorn {args.workers} workers, {args.warmup} warm-up + {args.runs} timed requests each,"
-              " new connection each")
-        print(f"{'page':42} {'min ms':>8} {'median':>8} {'p95':>8} {'bytes':>10}")
+        names = ["this", "baseline"][:len(panels)]
+        print(f"gunicorn {args.workers} workers each, {args.warmup} warm-up + {args.runs} timed requests per page,"
+              " a new connection each" + (", alternating between the two checkouts" if len(panels) > 1 else ""))
+        for name, panel in zip(names, panels):
+            print(f"  {name}: {panel.code} ({panel.commit})")
+        head = "".join(f" | {name + ' min':>13} {'median':>8} {'p95':>8} {'bytes':>10}" for name in names)
+        print(f"{'page':40}{head}")
         for label, path, marker in pages(ids):
             if args.only and args.only not in label:
                 continue
-            if "CSV" in label:
-                before = {pid: memory_kib(pid, "VmRSS") for pid in worker_pids(gunicorn.pid)}
-            r = measure(client, label, path, marker, args.runs, args.warmup)
-            print(f"{r['label']:42} {r['min']:8.1f} {r['median']:8.1f} {r['p95']:8.1f} {r['bytes']:10,}", flush=True)
-            if "CSV" in label:
-                peak = {pid: memory_kib(pid, "VmHWM") for pid in worker_pids(gunicorn.pid)}
-                print(f"  workers' RSS before the CSV runs (MiB): {sorted(v // 1024 for v in before.values())};"
-                      f" peak (VmHWM) after: {sorted(v // 1024 for v in peak.values())}")
+            csv = "CSV" in label
+            if csv:
+                rss = [{pid: memory_kib(pid, "VmRSS") for pid in worker_pids(p.process.pid)} for p in panels]
+            times: list[list[float]] = [[] for _ in panels]
+            sizes = [0] * len(panels)
+            for i in range(args.warmup + args.runs):
+                for n, panel in enumerate(panels):
+                    elapsed, sizes[n] = get(panel, label, path, marker)
+                    if i >= args.warmup:
+                        times[n].append(elapsed)
+            cells = "".join(" | {:13.1f} {:8.1f} {:8.1f} {:10,}".format(*summary(t), b) for t, b in zip(times, sizes))
+            print(f"{label:40}{cells}", flush=True)
+            if csv:
+                for name, panel, before in zip(names, panels, rss):
+                    peak = [memory_kib(pid, "VmHWM") // 1024 for pid in worker_pids(panel.process.pid)]
+                    print(f"  {name}: workers' RSS before the CSV runs {sorted(v // 1024 for v in before.values())}"
+                          f" MiB, peak (VmHWM) after {sorted(peak)} MiB")
     finally:
-        if gunicorn is not None:
-            gunicorn.terminate()
-            try:
-                gunicorn.wait(20)
-            except subprocess.TimeoutExpired:
-                gunicorn.kill()
+        for panel in panels:
+            panel.stop()
         subprocess.run([str(ROOT / "bin" / "pg-cluster"), "stop", str(pg_dir)], capture_output=True, timeout=60)
         shutil.rmtree(pg_dir, ignore_errors=True)
 
