@@ -182,6 +182,14 @@ MAILADMIN_DNS_PORT = int(os.environ.get("MAILADMIN_DNS_PORT", "53"))
 MAILADMIN_DNS_TIMEOUT = float(os.environ.get("MAILADMIN_DNS_TIMEOUT", "3"))
 # --- end of dnscheck settings ---------------------------------------------------------------
 
+# Stateless panel nodes: any node behind the load balancer can serve any request, because
+# all state lives in PostgreSQL (docs/deploy.md): sessions (Django's database backend), login
+# throttling (django-axes' database handler) and the cache that holds the dashboard totals and
+# quota histogram (the mailadmin_cache table, made by a migration of the ops app).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mailadmin_cache"}}
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+
 # django-axes: throttle failed logins per account and per IP.
 AXES_FAILURE_LIMIT = int(os.environ.get("MAILADMIN_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("MAILADMIN_LOGIN_COOLOFF_HOURS", "0.25"))
