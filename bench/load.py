@@ -66,6 +66,8 @@ def main() -> None:
             non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
             print(f"{label:40} {rps.group(1) if rps else '?':>8} req/s   p50 {p50.group(1) if p50 else '?':>8}"
                   f"   p99 {p99.group(1) if p99 else '?':>8}   non-2xx {non2xx.group(1) if non2xx else 0}")
+            if non2xx:
+                print("  gunicorn log tail:", (panel.pg_dir / "gunicorn.log").read_text()[-1500:])
             if profile is not None:
                 profile.wait(60)
                 print_profile(stacks.read_text())
