@@ -10,6 +10,7 @@ from django.db.models import Value
 from django.db.models.sql import Query
 
 from domains import services
+from domains.models import QuotaUsage
 from quota.export import HEADER, CsvSafe
 from tests.factories import AdminFactory
 
@@ -150,18 +151,31 @@ def test_cli_csv_is_the_same_export(client, data, superadmin):
     assert out.getvalue().splitlines()[1].startswith("full@a.example,a.example,1,")
 
 
-def test_large_export_comes_in_large_chunks(client, data, superadmin):
-    a = data["a"]
+def add_bulk_mailboxes(domain, count: int = 20000) -> None:
     with connection.cursor() as cursor:
         cursor.execute("""
             INSERT INTO mailbox (domain_id, local_part, address, name, password, quota_bytes, maildir, active,
                                  password_changed, created, modified)
-            SELECT %s, 'bulk' || n, 'bulk' || n || '@a.example', 'Bulk ' || n, 'x', 1024, 'a/bulk' || n || '/',
-                   true, now(), now(), now() FROM generate_series(1, 20000) n""", [a.pk])
+            SELECT %s, 'bulk' || n, 'bulk' || n || '@' || %s, 'Bulk ' || n, 'x', 1024, 'a/bulk' || n || '/',
+                   true, now(), now(), now() FROM generate_series(1, %s) n""", [domain.pk, domain.name, count])
         cursor.execute("INSERT INTO quota_usage (username, bytes, messages) "
                        "SELECT address, 10, 1 FROM mailbox WHERE local_part LIKE 'bulk%%'")
+
+
+def test_large_export_comes_in_large_chunks(client, data, superadmin):
+    add_bulk_mailboxes(data["a"])
     client.force_login(superadmin)
     chunks = list(client.get("/quota/export.csv").streaming_content)
     assert sum(c.count(b"\n") for c in chunks) == 1 + 20004
     # Not one write per row: about 256 KiB at a time.
     assert len(chunks) < 10 and all(len(c) >= 200_000 for c in chunks[:-1])
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as in production: no test transaction to abort
+def test_an_abandoned_download_leaves_the_connection_usable(client, data, superadmin):
+    add_bulk_mailboxes(data["a"])
+    client.force_login(superadmin)
+    response = client.get("/quota/export.csv")
+    assert len(next(iter(response.streaming_content))) > 0
+    response.close()  # what the server does when the browser goes away mid-download
+    assert QuotaUsage.objects.count() == 20004
