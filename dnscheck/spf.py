@@ -11,6 +11,8 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+import dns.reversename
+
 from django.utils.translation import gettext as _
 
 from .dnsquery import DnsLookupError, lookup, lookup_txt, normalize_name
@@ -257,8 +259,6 @@ class SpfEvaluator:
         if name == "exists":
             return bool(self._lookup(target, "A"))
         if name == "ptr":
-            import dns.reversename
-
             names = self._lookup(str(dns.reversename.from_address(str(ip))), "PTR")[:MAX_MX_OR_PTR_NAMES]
             rdtype = "A" if ip.version == 4 else "AAAA"
             for ptr in names:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Admin
 
 from . import selectors
+from .form_mixins import ConfirmDeactivationMixin
 
 # One destination per line; commas and spaces also separate, as people paste lists.
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -74,7 +75,7 @@ class AliasCreateForm(forms.Form):
         return data
 
 
-class AliasUpdateForm(forms.Form):
+class AliasUpdateForm(ConfirmDeactivationMixin, forms.Form):
     destinations = DestinationsField(label=_("Destinations"), help_text=_("One address per line."),
                                      error_messages={"required": _("Enter at least one destination address.")})
     active = forms.BooleanField(label=_("Active"), required=False)

@@ -6,13 +6,14 @@ hint that the object exists.
 """
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Upper
+from django.core.cache import cache
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, Upper
 from django.http import Http404
 
 from accounts.models import Admin
 
-from .models import Alias, AliasDomain, Domain, Mailbox
+from .models import Alias, AliasDomain, Domain, Mailbox, QuotaUsage
 
 
 def domains_for(user: Admin) -> QuerySet[Domain]:
@@ -149,9 +150,6 @@ MAILBOX_SORTS = {"address": "address", "-address": "-address", "name": "name", "
 def domain_list(user: Admin, *, query: str = "", sort: str = "name") -> QuerySet[Domain]:
     """Domains with their mailbox/alias counts and quota allocated, by correlated subqueries
     (one pass per page row, never a join over every mailbox)."""
-    from django.db.models import IntegerField, OuterRef, Subquery, Sum
-    from django.db.models.functions import Coalesce
-
     def count_of(model, **extra):
         return Coalesce(Subquery(model.objects.filter(domain=OuterRef("pk"), **extra).order_by()
                                  .values("domain").annotate(n=Count("pk")).values("n"),
@@ -188,8 +186,6 @@ DASHBOARD_CACHE_SECONDS = 30
 def dashboard_totals(user: Admin) -> dict:
     """Totals for the admin's scope, recomputed at most every 30 seconds per scope (five
     aggregates over 100,000 rows cost ~60 ms; usage figures lag Dovecot anyway)."""
-    from django.core.cache import cache
-
     key = "dashboard:all" if getattr(user, "is_superadmin", False) else f"dashboard:admin:{user.pk}"
     totals = cache.get(key)
     if totals is None:
@@ -199,11 +195,6 @@ def dashboard_totals(user: Admin) -> dict:
 
 
 def _dashboard_totals(user: Admin) -> dict:
-    from django.db.models import Sum
-    from django.db.models.functions import Coalesce
-
-    from .models import QuotaUsage
-
     superadmin = getattr(user, "is_superadmin", False)
     domains = Domain.objects.all() if superadmin else domains_for(user)
     mailboxes = Mailbox.objects.all() if superadmin else Mailbox.objects.filter(domain__in=domains_for(user))
@@ -222,3 +213,26 @@ def _dashboard_totals(user: Admin) -> dict:
 def address_is_free(domain: Domain, local_part: str) -> bool:
     address = f"{local_part}@{domain.name}"
     return not Mailbox.objects.filter(address=address).exists() and not Alias.objects.filter(address=address).exists()
+
+
+# --- the mailbox page and the domain page ------------------------------------------------
+
+def aliases_reaching(mailbox: Mailbox) -> QuerySet[Alias]:
+    """The plain aliases that deliver to `mailbox` (its address among their destinations;
+    served by the GIN index on destinations). Its own forwarding is not one of them."""
+    return Alias.objects.filter(destinations__contains=[mailbox.address], mailbox__isnull=True).order_by("address")
+
+
+def external_forwarding_count(domain: Domain) -> int:
+    """Mailbox forwardings of `domain` with at least one destination outside the server's
+    own domains and alias domains: what `allow_external_forwarding` governs."""
+    return len(external_forwardings(domain))
+
+
+def external_forwardings(domain: Domain) -> list[Alias]:
+    """The forwardings counted by external_forwarding_count, with their mailboxes."""
+    forwardings = list(Alias.objects.filter(domain=domain, mailbox__isnull=False).select_related("mailbox"))
+    targets = {d.rsplit("@", 1)[-1] for f in forwardings for d in f.destinations}
+    local = set(Domain.objects.filter(name__in=targets).values_list("name", flat=True))
+    local |= set(AliasDomain.objects.filter(name__in=targets).values_list("name", flat=True))
+    return [f for f in forwardings if any(d.rsplit("@", 1)[-1] not in local for d in f.destinations)]

@@ -13,13 +13,13 @@ from typing import Any, Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, snapshot
 
-from .addresses import normalize_address, normalize_domain, normalize_local_part, split_address
+from .addresses import address_display, normalize_address, normalize_domain, normalize_local_part, split_address
 from .doveadm import flush_auth_cache
 from .models import Alias, AliasDomain, Domain, Mailbox, QuotaUsage
 from .passwords import hash_password
@@ -181,7 +181,11 @@ def domain_create(*, name: str, acting_user, description: str = "", active: bool
 
 
 @transaction.atomic
-def domain_update(*, domain: Domain, acting_user, **changes: Any) -> Domain:
+def domain_update(*, domain: Domain, acting_user, drop_external_forwarding: bool = False,
+                  **changes: Any) -> Domain:
+    """Change a domain's settings. With `drop_external_forwarding`, when forwarding to other
+    servers ends up disallowed, the existing forwardings lose their other-server destinations
+    too (forwarding_drop_external), in the same transaction."""
     unknown = set(changes) - DOMAIN_EDITABLE_FIELDS
     if unknown:
         raise TypeError(f"domain_update() got unexpected fields: {', '.join(sorted(unknown))}")
@@ -195,7 +199,36 @@ def domain_update(*, domain: Domain, acting_user, **changes: Any) -> Domain:
     domain.save()
     audit_record(actor=acting_user, action="domain.update", obj=domain, domain_name=domain.name,
                  before=before, after=snapshot(domain))
+    if drop_external_forwarding and not domain.allow_external_forwarding:
+        forwarding_drop_external(domain=domain, acting_user=acting_user)
     return domain
+
+
+@transaction.atomic
+def forwarding_drop_external(*, domain: Domain, acting_user) -> int:
+    """Remove the destinations outside this server (not one of its domains or alias domains)
+    from every mailbox forwarding of `domain`; a forwarding left with nothing to deliver to
+    is deleted (the mailbox then keeps its mail). Each change is audited. Returns how many
+    forwardings changed."""
+    domain = _lock_domain(domain)
+    changed = 0
+    for forwarding in Alias.objects.select_for_update().filter(domain=domain, mailbox__isnull=False).order_by("pk"):
+        kept = [d for d in forwarding.destinations if _is_local_domain(d.rpartition("@")[2])]
+        if kept == list(forwarding.destinations):
+            continue
+        changed += 1
+        before = snapshot(forwarding)
+        if kept:
+            forwarding.destinations = kept
+            forwarding.save(update_fields=["destinations", "modified"])
+            audit_record(actor=acting_user, action="forwarding.update", obj=forwarding, domain_name=domain.name,
+                         before=before, after=snapshot(forwarding))
+        else:
+            address = forwarding.address
+            forwarding.delete()
+            audit_record(actor=acting_user, action="forwarding.delete", object_type="alias", object_repr=address,
+                         domain_name=domain.name, before=before)
+    return changed
 
 
 def _check_domain_fits_usage(domain: Domain) -> None:
@@ -346,6 +379,48 @@ def mailbox_delete(*, mailbox: Mailbox, acting_user) -> None:
     mailbox.delete()  # its quota usage row and forwarding alias go with it
     audit_record(actor=acting_user, action="mailbox.delete", object_type="mailbox", object_repr=address,
                  domain_name=domain.name, before=before)
+
+
+@transaction.atomic
+def mailbox_rename(*, mailbox: Mailbox, local_part: str, acting_user) -> Mailbox:
+    """Give the mailbox a new address in its domain. The maildir path stays as it is, so no
+    mail moves on disk (Dovecot finds it through the userdb `home`, docs/mailstack.md); its
+    forwarding, the aliases that named it and its quota-usage row follow the new address.
+    Each change is audited. Raises ValidationError (local_part) when the new address is
+    invalid or taken."""
+    domain = _lock_domain(mailbox.domain)
+    mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+    try:
+        local_part = normalize_local_part(local_part)
+    except ValidationError as exc:
+        raise ValidationError({"local_part": exc.error_list}) from None
+    old, new = mailbox.address, f"{local_part}@{domain.name}"
+    if new == old:
+        return mailbox
+    if Mailbox.objects.filter(address=new).exists() or Alias.objects.filter(address=new).exists():
+        raise _field_error("local_part", _("%(address)s is already a mailbox or an alias.")
+                           % {"address": address_display(new)}, "address_taken")
+    before = snapshot(mailbox)
+    mailbox.local_part, mailbox.address = local_part, new
+    _full_clean(mailbox)
+    mailbox.save(update_fields=["local_part", "address", "modified"])
+    # quota_usage.username references the address (a deferred foreign key: checked at commit).
+    QuotaUsage.objects.filter(mailbox_id=old).update(mailbox_id=new)
+    audit_record(actor=acting_user, action="mailbox.rename", obj=mailbox, domain_name=domain.name,
+                 object_repr=new, before=before, after=snapshot(mailbox))
+    followers = Alias.objects.select_for_update().filter(Q(destinations__contains=[old]) | Q(mailbox=mailbox))
+    for alias in followers.select_related("domain").order_by("pk"):
+        alias_before = snapshot(alias)
+        alias.destinations = list(dict.fromkeys(new if d == old else d for d in alias.destinations))
+        update = ["destinations", "modified"]
+        if alias.mailbox_id == mailbox.pk:
+            alias.address = new
+            update.append("address")
+        alias.save(update_fields=update)
+        audit_record(actor=acting_user, action="forwarding.update" if alias.mailbox_id else "alias.update",
+                     obj=alias, domain_name=alias.domain.name, before=alias_before, after=snapshot(alias))
+    transaction.on_commit(lambda: flush_auth_cache(old))
+    return mailbox
 
 
 @transaction.atomic

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 
 
 class SecurityHeadersMiddleware:
@@ -41,6 +42,4 @@ class RejectNulBytesMiddleware:
 
     @staticmethod
     def bad_request():
-        from django.http import HttpResponseBadRequest
-
         return HttpResponseBadRequest("Invalid characters in the request.", content_type="text/plain")

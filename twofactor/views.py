@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -13,8 +14,6 @@ from .forms import CodeForm
 
 
 def _admin_or_404(request) -> Admin:
-    from django.http import Http404
-
     if not isinstance(request.user, Admin):
         raise Http404
     return request.user
