@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import dns.reversename
 
-from django.utils.translation import gettext as _
 
+from .advice import Advice as _  # reasons end up in stored advice (advice.py)
 from .dnsquery import DnsLookupError, lookup, lookup_txt, normalize_name
 
 MAX_LOOKUPS = 10  # RFC 7208 4.6.4: mechanisms and modifiers that query DNS

@@ -7,7 +7,7 @@ hint that the object exists.
 from __future__ import annotations
 
 from django.core.cache import cache
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import CharField, Count, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Upper
 from django.http import Http404
 
@@ -85,16 +85,20 @@ def alias_list(user: Admin, *, domain: Domain | None = None, query: str = "",
                active: bool | None = None, sort: str = "address") -> QuerySet[Alias]:
     """The admin's aliases (not mailbox forwardings), filtered and sorted, for a paginated table.
 
-    `query` matches a substring of the address (trigram index on upper(address)) or an exact
-    destination (GIN index on destinations), so "who forwards to bob@x?" is one search away.
+    `query` matches a substring of the address (trigram index on upper(address)) or of any
+    destination ("bob" finds the aliases to bob@x.example), so "who forwards to bob?" is one
+    search away. The destination substring scans the scope's aliases: no index serves a
+    LIKE inside an array.
     """
     aliases = aliases_for(user).filter(mailbox__isnull=True).select_related("domain")
     if domain is not None:
         aliases = aliases.filter(domain=domain)
     query = query.strip()
     if query:
-        aliases = aliases.annotate(address_upper=Upper("address")).filter(
-            Q(address_upper__contains=query.upper()) | Q(destinations__contains=[query.lower()]))
+        destinations_text = Func(F("destinations"), Value(" "), function="array_to_string",
+                                 output_field=CharField())
+        aliases = aliases.annotate(address_upper=Upper("address"), destinations_text=destinations_text).filter(
+            Q(address_upper__contains=query.upper()) | Q(destinations_text__icontains=query))
     if active is not None:
         aliases = aliases.filter(active=active)
     return aliases.order_by(*ALIAS_SORTS.get(sort, ALIAS_SORTS["address"]))
@@ -118,6 +122,14 @@ def domains_holding_addresses(user: Admin) -> QuerySet[Domain]:
 def alias_usage(domain: Domain) -> dict[str, int]:
     """How many aliases the domain has (forwardings do not count) against its limit (0 = none)."""
     return {"count": domain.aliases.filter(mailbox__isnull=True).count(), "max": domain.max_aliases}
+
+
+def mailbox_usage(domain: Domain, count: int | None = None) -> dict:
+    """How many mailboxes the domain has against its limit (0 = none), and whether it is full.
+    `count` when the caller has it already (the domain list's annotation)."""
+    count = domain.mailboxes.count() if count is None else count
+    return {"count": count, "max": domain.max_mailboxes,
+            "full": bool(domain.max_mailboxes) and count >= domain.max_mailboxes}
 
 
 def address_owner(address: str) -> str | None:

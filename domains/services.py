@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.services import audit_record, snapshot
 
@@ -238,21 +239,26 @@ def _check_domain_fits_usage(domain: Domain) -> None:
     aliases = domain.aliases.filter(mailbox__isnull=True).count()
     if domain.backup_mx and (mailboxes or aliases):
         errors.setdefault("backup_mx", []).append(
-            _("A backup MX domain holds no mailboxes or aliases; this domain has %(m)d mailboxes "
-              "and %(a)d aliases.") % {"m": mailboxes, "a": aliases})
+            _("A backup MX domain holds no mailboxes or aliases; this domain has %(mailboxes)s "
+              "and %(aliases)s.") % {
+                "mailboxes": ngettext("%(n)d mailbox", "%(n)d mailboxes", mailboxes) % {"n": mailboxes},
+                "aliases": ngettext("%(n)d alias", "%(n)d aliases", aliases) % {"n": aliases}})
     if domain.max_mailboxes and mailboxes > domain.max_mailboxes:
         errors.setdefault("max_mailboxes", []).append(
-            _("The domain already has %(n)d mailboxes.") % {"n": mailboxes})
+            ngettext("The domain already has %(n)d mailbox.", "The domain already has %(n)d mailboxes.",
+                     mailboxes) % {"n": mailboxes})
     if domain.max_aliases and aliases > domain.max_aliases:
         errors.setdefault("max_aliases", []).append(
-            _("The domain already has %(n)d aliases.") % {"n": aliases})
+            ngettext("The domain already has %(n)d alias.", "The domain already has %(n)d aliases.",
+                     aliases) % {"n": aliases})
     if domain.max_quota_bytes:
         over = domain.mailboxes.filter(quota_bytes__gt=domain.max_quota_bytes).count()
         unlimited = domain.mailboxes.filter(quota_bytes=0).count()
         if over or unlimited:
             errors.setdefault("max_quota_bytes", []).append(
-                _("%(n)d mailboxes have a larger or unlimited quota; lower them first.")
-                % {"n": over + unlimited})
+                ngettext("%(n)d mailbox has a larger or unlimited quota; lower it first.",
+                         "%(n)d mailboxes have a larger or unlimited quota; lower them first.",
+                         over + unlimited) % {"n": over + unlimited})
     if domain.quota_bytes:
         allocated = domain.mailboxes.aggregate(total=Sum("quota_bytes"))["total"] or 0
         if allocated > domain.quota_bytes:

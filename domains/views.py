@@ -72,6 +72,7 @@ def domain_detail(request: HttpRequest, pk: int) -> HttpResponse:
     summary = selectors.domain_list(request.user).get(pk=domain.pk)
     return render(request, "domains/domain_detail.html", {
         "domain": domain, "summary": summary, "deletion": services.domain_deletion_summary(domain),
+        "usage": selectors.mailbox_usage(domain, summary.mailbox_count),
         "alias_domains": domain.alias_domains.all(),
     })
 
@@ -154,7 +155,8 @@ def mailbox_list(request: HttpRequest, domain_pk: int | None = None) -> HttpResp
     if request.htmx and request.htmx.target == "mailbox-table":
         template += "#mailbox-table"
     return render(request, template, {"domain": domain, "page": page, "query": query,
-                                      "active_filter": active_filter, "sort": sort})
+                                      "active_filter": active_filter, "sort": sort,
+                                      "usage": selectors.mailbox_usage(domain) if domain else None})
 
 
 @require_http_methods(["GET", "POST"])
@@ -175,7 +177,8 @@ def mailbox_create(request: HttpRequest, domain_pk: int) -> HttpResponse:
     template = "domains/mailbox_form.html"
     if request.htmx:
         template += "#form"
-    return render(request, template, {"form": form, "domain": domain, "creating": True})
+    return render(request, template, {"form": form, "domain": domain, "creating": True,
+                                      "usage": selectors.mailbox_usage(domain)})
 
 
 def _password_shown(request: HttpRequest, mailbox, password: str) -> HttpResponse:
