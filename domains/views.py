@@ -66,6 +66,9 @@ def domain_create(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"form": form, "creating": True})
 
 
+DOMAIN_PAGE_ROWS = 10  # the first mailboxes and aliases on the domain page; the lists have the rest
+
+
 @require_GET
 def domain_detail(request: HttpRequest, pk: int) -> HttpResponse:
     domain = selectors.get_domain_for_admin(request.user, pk)
@@ -73,6 +76,8 @@ def domain_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "domains/domain_detail.html", {
         "domain": domain, "summary": summary, "deletion": services.domain_deletion_summary(domain),
         "usage": selectors.mailbox_usage(domain, summary.mailbox_count),
+        "mailboxes": selectors.mailbox_list(request.user, domain=domain)[:DOMAIN_PAGE_ROWS],
+        "aliases": selectors.alias_list(request.user, domain=domain)[:DOMAIN_PAGE_ROWS],
         "alias_domains": domain.alias_domains.all(),
     })
 
