@@ -1,13 +1,19 @@
-"""The admin's own account: login page, and changing one's own password."""
+"""The admin's own account: login page, changing one's own password, list preferences."""
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from .services import admin_set_password
+from domains.http import back
+
+from .services import admin_set_list_page_size, admin_set_password
 
 
 @require_http_methods(["GET", "POST"])
@@ -25,3 +31,17 @@ def password_change(request):
             messages.success(request, _("Your password was changed."))
             return redirect("domains:dashboard")
     return render(request, "accounts/password_change.html", {"form": form})
+
+
+@require_POST
+def page_size(request: HttpRequest) -> HttpResponse:
+    """The rows-per-page choice of the lists, remembered for this admin; back to the list."""
+    try:
+        admin_set_list_page_size(admin=request.user, size=int(request.POST.get("size", "")))
+    except (ValueError, ValidationError):
+        messages.error(request, _("Choose 25, 50 or 100 rows per page."))
+    target = back(request, reverse("domains:dashboard"))
+    # The page the admin was on may not exist at the new size: start again at the first.
+    parts = urlsplit(target)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "page"]
+    return redirect(urlunsplit(parts._replace(query=urlencode(query))))

@@ -1,4 +1,5 @@
 // The panel's small behaviours (a static file: the CSP forbids inline scripts).
+document.documentElement.classList.add("js-enabled");
 (function () {
   // The phone menu: the button shows only when JavaScript runs, so without it the menu stays open.
   function setUpMenu() {
@@ -53,3 +54,8 @@
     setUpMenu();
   }
 })();
+
+// Selects that apply at once (the rows-per-page choice); their button is for no-JavaScript use.
+document.addEventListener("change", function (event) {
+  if (event.target.matches("select[data-autosubmit]")) event.target.form.submit();
+});
