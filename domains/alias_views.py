@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import selectors, services
 from .addresses import address_display, normalize_local_part
+from .bulk import action_choices
 from .effects import deactivation_warning
 from .http import (ACTIVE_FILTERS, back, deactivation_unconfirmed, done, fragment, int_or_none, paginate, posted,
                    toggled)
@@ -38,6 +39,7 @@ def alias_list(request: HttpRequest, domain_pk: int | None = None) -> HttpRespon
         template += "#alias-table"
     return render(request, template, {
         "domain": domain, "page": page, "query": query, "active_filter": active_filter, "sort": sort,
+        "bulk_actions": action_choices("alias"),
     })
 
 
@@ -186,7 +188,8 @@ def alias_domain_list(request: HttpRequest) -> HttpResponse:
     template = "domains/aliasdomain_list.html"
     if request.htmx and request.htmx.target == "aliasdomain-table":
         template += "#aliasdomain-table"
-    return render(request, template, {"domain": domain, "page": page, "query": query})
+    return render(request, template, {"domain": domain, "page": page, "query": query,
+                                      "bulk_actions": action_choices("aliasdomain")})
 
 
 @require_http_methods(["GET", "POST"])

@@ -41,3 +41,10 @@ urlpatterns += [
     path("alias-domains/<int:pk>/active/", alias_views.alias_domain_set_active, name="aliasdomain-set-active"),
     path("alias-domains/<int:pk>/delete/", alias_views.alias_domain_delete, name="aliasdomain-delete"),
 ]
+
+# Bulk actions on the lists (domains/bulk_views.py).
+from . import bulk_views  # noqa: E402
+
+urlpatterns += [
+    path("bulk/<str:kind>/", bulk_views.bulk_action, name="bulk"),
+]

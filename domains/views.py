@@ -16,6 +16,7 @@ from dnscheck.selectors import with_dns_status
 
 from . import selectors, services
 from .addresses import normalize_local_part
+from .bulk import action_choices
 from .effects import deactivation_warning
 from .http import (ACTIVE_FILTERS, attempt, back, deactivation_unconfirmed, done, fragment, paginate, posted,
                    require_superadmin, toggled)
@@ -45,7 +46,8 @@ def domain_list(request: HttpRequest) -> HttpResponse:
     template = "domains/domain_list.html"
     if request.htmx and request.htmx.target == "domain-table":
         template += "#domain-table"
-    return render(request, template, {"page": page, "query": query, "sort": sort})
+    return render(request, template, {"page": page, "query": query, "sort": sort,
+                                      "bulk_actions": action_choices("domain")})
 
 
 @require_http_methods(["GET", "POST"])
@@ -161,7 +163,8 @@ def mailbox_list(request: HttpRequest, domain_pk: int | None = None) -> HttpResp
         template += "#mailbox-table"
     return render(request, template, {"domain": domain, "page": page, "query": query,
                                       "active_filter": active_filter, "sort": sort,
-                                      "usage": selectors.mailbox_usage(domain) if domain else None})
+                                      "usage": selectors.mailbox_usage(domain) if domain else None,
+                                      "bulk_actions": action_choices("mailbox")})
 
 
 @require_http_methods(["GET", "POST"])
