@@ -48,3 +48,11 @@ from . import bulk_views  # noqa: E402
 urlpatterns += [
     path("bulk/<str:kind>/", bulk_views.bulk_action, name="bulk"),
 ]
+
+# CSV import and export of mailboxes and aliases (domains/import_views.py).
+from . import import_views  # noqa: E402
+
+urlpatterns += [
+    path("import/", import_views.import_csv, name="import"),
+    path("import/export.csv", import_views.export_csv, name="export"),
+]
