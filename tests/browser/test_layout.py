@@ -176,3 +176,57 @@ def test_full_domain_and_mailbox_page_and_rename(live_server, page, screenshot):
     check_page(page, errors, screenshot, "flow-mailbox-renamed")
     anna.refresh_from_db()
     assert anna.address == "annabelle@shop.example" and anna.maildir == "shop.example/anna/"
+
+
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_bulk_deactivate_two_mailboxes(live_server, page, screenshot, size):
+    root, domain, anna = seed()
+    errors = open_session(page, live_server.url, "en", WIDTHS[size])
+    page.goto(f"{live_server.url}/domains/{domain.pk}/mailboxes/")
+    page.get_by_label("Select anna@shop.example").check()
+    page.get_by_label("Select bruno@shop.example").check()
+    expect(page.locator("[data-selected-count]")).to_have_text("2 selected")
+    page.locator("select[name=action]").select_option("deactivate")
+    check_page(page, errors, screenshot, f"flow-{size}-bulk-selected")
+    page.get_by_role("button", name="Apply…").click()
+    expect(page.locator("#bulk-confirm")).to_contain_text("2 mailboxes")
+    check_page(page, errors, screenshot, f"flow-{size}-bulk-confirm")
+    page.locator("#bulk-confirm").get_by_role("button", name="Deactivate").click()
+    expect(page.locator(".message")).to_contain_text("Deactivate: 2 rows done.")
+    assert set(Mailbox.objects.filter(active=False).values_list("local_part", flat=True)) == {"anna", "bruno"}
+    check_page(page, errors, screenshot, f"flow-{size}-bulk-done")
+
+
+def test_import_dry_run_then_commit_downloads_passwords(live_server, page, screenshot, tmp_path):
+    seed()
+    errors = open_session(page, live_server.url, "fr", 1280)
+    path = tmp_path / "new.csv"
+    path.write_text("type,address,name,quota,password,destinations,active\n"
+                    "mailbox,zoe@shop-import.example,Zoé,1G,,,yes\n"
+                    "alias,list@shop-import.example,,,,zoe@shop-import.example,yes\n")
+    services.domain_create(name="shop-import.example", acting_user=None)
+    page.goto(f"{live_server.url}/import/")
+    page.locator("input[type=file]").set_input_files(str(path))
+    page.locator("form[enctype] button[type=submit]").click()
+    expect(page.locator("#import-result")).to_contain_text("2")
+    check_page(page, errors, screenshot, "flow-import-dry-run-fr")
+    assert not Mailbox.objects.filter(address="zoe@shop-import.example").exists()
+    with page.expect_download() as download:
+        page.locator("#import-result button[type=submit]").click()
+    text = open(download.value.path(), encoding="utf-8").read()
+    assert text.splitlines()[0] == "address,password" and "zoe@shop-import.example," in text
+    assert Mailbox.objects.filter(address="zoe@shop-import.example").exists()
+
+
+def test_page_size_choice_is_remembered(live_server, page, screenshot):
+    root, domain, anna = seed()
+    for n in range(30):
+        AliasFactory(domain=domain, address=f"list{n:02d}@shop.example")
+    errors = open_session(page, live_server.url, "en", 390)
+    page.goto(f"{live_server.url}/aliases/")
+    expect(page.locator("#alias-table tbody tr")).to_have_count(25)
+    page.get_by_label("Rows per page").select_option("50")
+    expect(page.locator("#alias-table tbody tr")).to_have_count(31)
+    page.goto(f"{live_server.url}/aliases/")
+    expect(page.locator("#alias-table tbody tr")).to_have_count(31)
+    check_page(page, errors, screenshot, "flow-page-size-phone")
