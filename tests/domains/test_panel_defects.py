@@ -9,6 +9,7 @@ from audit.models import AuditEntry
 from domains import services
 from domains.models import Alias
 from tests.factories import TEST_PASSWORD, AliasDomainFactory, AliasFactory, DomainFactory, MailboxFactory
+from tests.dnscheck.fixtures import dns_server, dns_settings  # noqa: F401 (fixtures)
 from tests.roles import make_world
 
 pytestmark = pytest.mark.django_db
@@ -205,3 +206,23 @@ def test_favicon_is_served(client):
 
 def test_htmx_never_injects_its_indicator_styles(client):
     assert '"includeIndicatorStyles": false' in client.get("/accounts/login/").content.decode()
+
+
+def test_alias_admin_and_forwarding_forms_share_the_domain_form_layout(world):
+    client = world.client("superadmin")
+    alias = AliasFactory(domain=world.domain, address="team@example.org")
+    for url in (reverse("domains:alias-create"), reverse("domains:alias-update", args=[alias.pk]),
+                reverse("accounts:admin-create"), reverse("domains:mailbox-forwarding", args=[world.mailbox.pk]),
+                reverse("domains:domain-update", args=[world.domain.pk])):
+        body = client.get(url).content.decode()
+        assert 'class="page-header"' in body and ('class="card form"' in body or 'class="form card"' in body), url
+        assert '<div class="field' in body, url  # components/field.html, not Django's as_field_group
+
+
+def test_dkim_success_message_shows_once(world, dns_settings):
+    client = world.client("domain_admin")
+    response = client.post(reverse("dnscheck:dkim-generate", kwargs={"domain_pk": world.domain.pk}),
+                           {"algorithm": "ed25519"}, follow=True)
+    body = response.content.decode()
+    messages = [m.message for m in response.context["messages"]]
+    assert len(messages) == 1 and body.count(messages[0]) == 1
