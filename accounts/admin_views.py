@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
+from domains.bulk import action_choices
 from domains.http import paginate, posted
 
 from . import selectors, services
@@ -32,7 +33,7 @@ def admin_list(request: HttpRequest) -> HttpResponse:
     template = "accounts/admin_list.html"
     if request.htmx and request.htmx.target == "admin-table":
         template += "#admin-table"
-    return render(request, template, {"page": page, "query": query})
+    return render(request, template, {"page": page, "query": query, "bulk_actions": action_choices("admin")})
 
 
 @require_http_methods(["GET", "POST"])

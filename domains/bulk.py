@@ -16,6 +16,9 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from accounts import services as admin_services
+from accounts.models import Admin
+
 from . import services
 from .models import Alias, AliasDomain, Domain, Mailbox
 
@@ -56,6 +59,9 @@ KINDS = {
                         lambda obj, active, user: services.alias_domain_set_active(
                             alias_domain=obj, active=active, acting_user=user),
                         lambda obj, user: services.alias_domain_delete(alias_domain=obj, acting_user=user)),
+    "admin": Kind(Admin, ("activate", "deactivate", "delete"), lambda a: a.get_username(),
+                  lambda obj, active, user: admin_services.admin_update(admin=obj, is_active=active, acting_user=user),
+                  lambda obj, user: admin_services.admin_delete(admin=obj, acting_user=user)),
 }
 
 
@@ -76,6 +82,8 @@ def bulk_summary(kind: str, rows: QuerySet) -> list[str]:
                 ngettext("and %(count)d alias", "and %(count)d aliases", totals["aliases"]) % {"count": totals["aliases"]}]
     if kind == "alias":
         return [ngettext("%(count)d alias", "%(count)d aliases", count) % {"count": count}]
+    if kind == "admin":
+        return [ngettext("%(count)d administrator", "%(count)d administrators", count) % {"count": count}]
     return [ngettext("%(count)d alias domain", "%(count)d alias domains", count) % {"count": count}]
 
 
@@ -94,6 +102,9 @@ def bulk_apply(*, kind: str, action: str, rows: QuerySet, acting_user, quota_byt
         raise ValidationError(_("At most %(max)d rows at once: narrow the search.") % {"max": BULK_MAX},
                               code="bulk_too_many")
     for obj in objects:
+        if kind == "admin" and obj.pk == getattr(acting_user, "pk", None) and action != "activate":
+            raise ValidationError(_("You cannot deactivate or delete your own account. Nothing was changed."),
+                                  code="bulk_admin_self")
         try:
             if action in ("activate", "deactivate"):
                 spec.set_active(obj, action == "activate", acting_user)

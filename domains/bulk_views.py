@@ -15,13 +15,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from accounts import selectors as admin_selectors
+from accounts.models import Admin
+
 from . import selectors
 from .bulk import ACTIONS, BULK_MAX, KINDS, bulk_apply, bulk_summary
 from .http import ACTIVE_FILTERS, back, int_or_none, require_superadmin
 from .units import parse_size
 
 LIST_URLS = {"mailbox": "domains:mailbox-list", "alias": "domains:alias-list", "domain": "domains:domain-list",
-             "aliasdomain": "domains:aliasdomain-list"}
+             "aliasdomain": "domains:aliasdomain-list", "admin": "accounts:admin-list"}
 
 
 def _scoped_rows(request: HttpRequest, kind: str) -> QuerySet:
@@ -41,6 +44,9 @@ def _scoped_rows(request: HttpRequest, kind: str) -> QuerySet:
     elif kind == "alias":
         scoped = (selectors.alias_list(user, domain=domain, query=query, active=active) if matching
                   else selectors.aliases_for(user).filter(mailbox__isnull=True, pk__in=pks))
+    elif kind == "admin":
+        scoped = (admin_selectors.admin_list(user, query=query[:150]) if matching
+                  else Admin.objects.filter(pk__in=pks))
     elif kind == "domain":
         scoped = (selectors.domain_list(user, query=query) if matching
                   else selectors.domains_for(user).filter(pk__in=pks))
@@ -57,6 +63,8 @@ def bulk_action(request: HttpRequest, kind: str) -> HttpResponse:
         raise Http404
     if kind == "domain":
         require_superadmin(request)
+    if kind == "admin":
+        admin_selectors.require_superadmin(request.user)  # 404, as on the admin pages
     back_url = back(request, reverse(LIST_URLS[kind]))
     action = request.POST.get("action", "")
     if action not in KINDS[kind].actions:

@@ -1,11 +1,14 @@
 """Bulk actions on the lists: one confirmation with counts, each row through its service and
 audited, all or nothing, scoped to the admin's domains (issue 16)."""
 import pytest
+from django.test import Client
 from django.urls import reverse
+
+from accounts.models import Admin
 
 from audit.models import AuditEntry
 from domains.models import Alias, Domain, Mailbox
-from tests.factories import AliasDomainFactory, AliasFactory, DomainFactory, MailboxFactory
+from tests.factories import AdminFactory, AliasDomainFactory, AliasFactory, DomainFactory, MailboxFactory
 from tests.roles import make_world
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +113,23 @@ def test_lists_offer_the_bulk_bar(world):
         assert 'class="bulk"' in body and 'name="scope" value="matching"' in body, url
     assert 'class="bulk"' not in client.get("/domains/").content.decode()
     assert 'class="bulk"' in world.client("superadmin").get("/domains/").content.decode()
+
+
+def test_superadmin_bulk_deactivates_admins_but_not_themselves(world):
+    client = world.client("superadmin")
+    url = reverse("domains:bulk", args=["admin"])
+    assert 'class="bulk"' in client.get(reverse("accounts:admin-list")).content.decode()
+    client.post(url, {"action": "deactivate", "pk": [world.domain_admin.pk, world.other_admin.pk], "confirmed": "1"})
+    world.domain_admin.refresh_from_db()
+    world.other_admin.refresh_from_db()
+    assert not world.domain_admin.is_active and not world.other_admin.is_active
+    assert AuditEntry.objects.filter(action="admin.update").count() == 2
+    response = client.post(url, {"action": "delete", "pk": [world.superadmin.pk, world.other_admin.pk],
+                                 "confirmed": "1"}, follow=True)
+    assert "You cannot deactivate or delete your own account." in response.content.decode()
+    world.other_admin.refresh_from_db()  # all or nothing: still there
+    # Domain admins cannot reach it at all.
+    dora = Client()
+    dora.force_login(AdminFactory(username="dora", domains=[world.domain]))
+    assert dora.post(url, {"action": "delete", "pk": [world.other_admin.pk], "confirmed": "1"}).status_code == 404
+    assert Admin.objects.filter(pk=world.other_admin.pk).exists()
