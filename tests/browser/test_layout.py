@@ -230,3 +230,15 @@ def test_page_size_choice_is_remembered(live_server, page, screenshot):
     page.goto(f"{live_server.url}/aliases/")
     expect(page.locator("#alias-table tbody tr")).to_have_count(31)
     check_page(page, errors, screenshot, "flow-page-size-phone")
+
+
+def test_every_filter_select_applies_at_once(live_server, page, screenshot):
+    seed()
+    errors = open_session(page, live_server.url, "en", 1280)
+    page.goto(f"{live_server.url}/quota/")
+    # The second select of the bar ("Show") once waited for a Filter click.
+    with page.expect_response(lambda response: "filter=unlimited" in response.url):
+        page.get_by_label("Show").select_option("unlimited")
+    expect(page.locator("#usage-table")).to_contain_text("anna@shop.example")
+    expect(page.locator("#usage-table")).not_to_contain_text(LONG_LOCAL)  # it has a 2G quota
+    check_page(page, errors, screenshot, "flow-quota-filter")
