@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Admin
 
 from . import selectors
+from .addresses import domain_label
 from .form_mixins import ConfirmDeactivationMixin
 
 # One destination per line; commas and spaces also separate, as people paste lists.
@@ -31,7 +32,7 @@ class DestinationsField(forms.CharField):
 
 class DomainChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
-        return obj.display_name
+        return domain_label(obj.name)  # Unicode, and the punycode that decides
 
 
 class AliasCreateForm(forms.Form):
@@ -99,7 +100,21 @@ class AliasDomainForm(forms.Form):
                                                "invalid_choice": _("Choose one of your domains.")})
     active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
+    allow_lookalike = forms.BooleanField(
+        label=_("I have checked this name"), required=False,
+        help_text=_("Accept a name that can be mistaken for another (mixed writing systems, look-alike letters)."))
+
     def __init__(self, *args, user: Admin, **kwargs):
         super().__init__(*args, **kwargs)
         # SECURITY: the target must be one of the admin's domains.
         self.fields["target"].queryset = selectors.domains_holding_addresses(user)
+        if not user.is_superadmin:
+            # A domain admin's alias domain is a request: inactive until a superadmin approves it.
+            del self.fields["active"]
+            del self.fields["allow_lookalike"]
+
+
+class AliasDomainApproveForm(forms.Form):
+    allow_lookalike = forms.BooleanField(
+        label=_("I have checked this name"), required=False,
+        help_text=_("Accept a name that can be mistaken for another (mixed writing systems, look-alike letters)."))

@@ -6,7 +6,7 @@ admin's domains); every write goes through services.py.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -15,11 +15,13 @@ from django.views.decorators.http import require_http_methods
 
 from . import selectors, services
 from .addresses import address_display, normalize_local_part
+from .alias_forms import AliasCreateForm, AliasDomainApproveForm, AliasDomainForm, AliasUpdateForm, ForwardingForm
 from .bulk import action_choices
 from .effects import deactivation_warning
 from .http import (ACTIVE_FILTERS, back, deactivation_unconfirmed, done, fragment, int_or_none, paginate, posted,
                    toggled)
-from .alias_forms import AliasCreateForm, AliasDomainForm, AliasUpdateForm, ForwardingForm
+from .name_claims import lookalike_findings
+from .params import pk_param
 
 # --- aliases -------------------------------------------------------------------------
 
@@ -180,16 +182,18 @@ def mailbox_forwarding(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def alias_domain_list(request: HttpRequest) -> HttpResponse:
-    domain_pk = request.GET.get("domain")
+    domain_pk = pk_param(request.GET.get("domain"))
     domain = selectors.get_domain_for_admin(request.user, domain_pk) if domain_pk else None
     query = request.GET.get("q", "")[:200]
-    alias_domains = selectors.alias_domain_list(request.user, domain=domain, query=query)
+    pending = request.GET.get("pending") == "1"
+    alias_domains = selectors.alias_domain_list(request.user, domain=domain, query=query, pending=pending)
     page = paginate(request, alias_domains)
     template = "domains/aliasdomain_list.html"
     if request.htmx and request.htmx.target == "aliasdomain-table":
         template += "#aliasdomain-table"
-    return render(request, template, {"domain": domain, "page": page, "query": query,
-                                      "bulk_actions": action_choices("aliasdomain")})
+    awaiting = selectors.alias_domain_list(request.user, domain=domain, pending=True).count()
+    return render(request, template, {"domain": domain, "page": page, "query": query, "pending": pending,
+                                      "awaiting": awaiting, "bulk_actions": action_choices("aliasdomain")})
 
 
 @require_http_methods(["GET", "POST"])
@@ -199,17 +203,42 @@ def alias_domain_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            alias_domain = services.alias_domain_create(name=data["name"], target=data["target"],
-                                                        active=data["active"], acting_user=request.user)
+            alias_domain = services.alias_domain_create(
+                name=data["name"], target=data["target"], active=data.get("active", False),
+                allow_lookalike=data.get("allow_lookalike", False), acting_user=request.user)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("Alias domain %(name)s created.") % {"name": alias_domain.display_name})
+            if alias_domain.approved:
+                messages.success(request, _("Alias domain %(name)s created.") % {"name": alias_domain.display_name})
+            else:
+                messages.success(request, _("Alias domain %(name)s requested: a superadmin must approve it "
+                                            "before this server accepts mail for it.") % {"name": alias_domain.display_name})
             return done(request, reverse("domains:aliasdomain-list"))
     template = "domains/aliasdomain_form.html"
     if request.htmx:
         template += "#form"
     return render(request, template, {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def alias_domain_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    """A superadmin reviews a requested alias domain (Unicode and punycode side by side) and approves it."""
+    alias_domain = selectors.get_alias_domain_for_admin(request.user, pk)
+    if not request.user.is_superadmin:
+        raise PermissionDenied
+    form = AliasDomainApproveForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.alias_domain_approve(alias_domain=alias_domain, acting_user=request.user,
+                                          allow_lookalike=form.cleaned_data["allow_lookalike"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Alias domain %(name)s approved.") % {"name": alias_domain.display_name})
+            return done(request, reverse("domains:aliasdomain-list"))
+    return render(request, "domains/aliasdomain_confirm_approve.html", {
+        "alias_domain": alias_domain, "form": form, "findings": lookalike_findings(alias_domain.name)})
 
 
 @require_http_methods(["GET", "POST"])
@@ -222,9 +251,13 @@ def alias_domain_set_active(request: HttpRequest, pk: int) -> HttpResponse:
         back_url=back(request, reverse("domains:aliasdomain-list")))
     if unconfirmed:
         return unconfirmed
-    alias_domain = services.alias_domain_set_active(alias_domain=alias_domain,
-                                                    active=request.POST.get("active") == "1",
-                                                    acting_user=request.user)
+    try:
+        alias_domain = services.alias_domain_set_active(alias_domain=alias_domain,
+                                                        active=request.POST.get("active") == "1",
+                                                        acting_user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return done(request, back(request, reverse("domains:aliasdomain-list")))
     message = (_("Alias domain %(name)s activated.") if alias_domain.active
                else _("Alias domain %(name)s deactivated.")) % {"name": alias_domain.display_name}
     return toggled(request, back=back(request, reverse("domains:aliasdomain-list")),

@@ -13,6 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django_htmx.http import HttpResponseClientRedirect
 
+from .params import page_param, pk_param
+
 T = TypeVar("T")
 
 # The page sizes an admin may pick on every list (remembered on Admin.list_page_size).
@@ -54,10 +56,8 @@ def toggled(request: HttpRequest, *, back: str, row: str, context: dict, message
 
 
 def int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """A primary key from request data, or None when it cannot be one (domains/params.py)."""
+    return pk_param(value)
 
 
 def require_superadmin(request: HttpRequest) -> None:
@@ -90,8 +90,8 @@ def page_size_for(request: HttpRequest) -> int:
 
 
 def paginate(request: HttpRequest, rows) -> Page:
-    """The requested page of `rows` at the admin's page size (out-of-range numbers clamp)."""
-    return Paginator(rows, page_size_for(request)).get_page(request.GET.get("page"))
+    """The requested page of `rows` at the admin's page size (junk and out-of-range numbers clamp)."""
+    return Paginator(rows, page_size_for(request)).get_page(page_param(request))
 
 
 def fragment(request: HttpRequest, template: str, partial: str) -> str:

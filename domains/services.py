@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Iterable
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -20,9 +20,11 @@ from django.utils.translation import ngettext
 
 from audit.services import audit_record, snapshot
 
-from .addresses import address_display, normalize_address, normalize_domain, normalize_local_part, split_address
+from .addresses import (address_display, domain_label, normalize_address, normalize_domain, normalize_local_part,
+                        split_address)
 from .doveadm import flush_auth_cache
 from .models import Alias, AliasDomain, Domain, Mailbox, QuotaUsage
+from .name_claims import check_lookalike, decides_routing, require_routing_authority
 from .passwords import hash_password
 from .units import format_size
 
@@ -30,6 +32,8 @@ DOMAIN_EDITABLE_FIELDS = {
     "description", "active", "backup_mx", "transport", "max_mailboxes", "max_aliases",
     "max_quota_bytes", "quota_bytes", "default_quota_bytes", "allow_external_forwarding",
 }
+# What a domain admin may change on their own domains; limits and routing stay with superadmins.
+DOMAIN_ADMIN_EDITABLE_FIELDS = {"description", "default_quota_bytes", "allow_external_forwarding"}
 MAILBOX_EDITABLE_FIELDS = {"name", "quota_bytes", "active"}
 MAX_DESTINATIONS = 500
 
@@ -99,30 +103,30 @@ def _check_mailbox_quota(domain: Domain, quota: int, *, exclude_pk: int | None =
         if quota == 0:
             raise _field_error("quota_bytes", _(
                 "Unlimited quota is not allowed in %(domain)s: the maximum is %(max)s per mailbox."
-            ) % {"domain": domain.display_name, "max": format_size(domain.max_quota_bytes)}, "quota_unlimited_not_allowed")
+            ) % {"domain": domain_label(domain.name), "max": format_size(domain.max_quota_bytes)}, "quota_unlimited_not_allowed")
         if quota > domain.max_quota_bytes:
             raise _field_error("quota_bytes", _(
                 "The quota %(quota)s is above the maximum of %(max)s per mailbox in %(domain)s."
             ) % {"quota": format_size(quota), "max": format_size(domain.max_quota_bytes),
-                 "domain": domain.display_name}, "quota_above_max")
+                 "domain": domain_label(domain.name)}, "quota_above_max")
     if domain.quota_bytes:
         if quota == 0:
             raise _field_error("quota_bytes", _(
                 "Unlimited quota is not allowed in %(domain)s: the domain has a total quota of %(total)s."
-            ) % {"domain": domain.display_name, "total": format_size(domain.quota_bytes)}, "quota_unlimited_not_allowed")
+            ) % {"domain": domain_label(domain.name), "total": format_size(domain.quota_bytes)}, "quota_unlimited_not_allowed")
         others = domain.mailboxes.exclude(pk=exclude_pk).aggregate(total=Sum("quota_bytes"))["total"] or 0
         if others + quota > domain.quota_bytes:
             raise _field_error("quota_bytes", _(
                 "Domain quota exceeded: %(domain)s has %(free)s left of its %(total)s, "
                 "this mailbox asks for %(quota)s."
-            ) % {"domain": domain.display_name, "free": format_size(max(domain.quota_bytes - others, 0)),
+            ) % {"domain": domain_label(domain.name), "free": format_size(max(domain.quota_bytes - others, 0)),
                  "total": format_size(domain.quota_bytes), "quota": format_size(quota)}, "domain_quota_exceeded")
 
 
 def _check_can_hold_addresses(domain: Domain) -> None:
     if domain.backup_mx:
         raise ValidationError(_("%(domain)s is a backup MX domain: it relays mail and holds no "
-                                "mailboxes or aliases.") % {"domain": domain.display_name},
+                                "mailboxes or aliases.") % {"domain": domain_label(domain.name)},
                               code="domain_is_backup_mx")
 
 
@@ -160,13 +164,24 @@ def _is_local_domain(name: str) -> bool:
 def domain_create(*, name: str, acting_user, description: str = "", active: bool = True,
                   backup_mx: bool = False, transport: str = "", max_mailboxes: int = 0,
                   max_aliases: int = 0, max_quota_bytes: int = 0, quota_bytes: int = 0,
-                  default_quota_bytes: int = 0, allow_external_forwarding: bool = True) -> Domain:
+                  default_quota_bytes: int = 0, allow_external_forwarding: bool = True,
+                  allow_lookalike: bool = False) -> Domain:
+    """Create a domain. Superadmins and the CLI only (PermissionDenied otherwise); a look-alike
+    name (UTS #39, domains/lookalike.py) needs `allow_lookalike`."""
+    require_routing_authority(acting_user)
     try:
         name = normalize_domain(name)
     except ValidationError as exc:
         raise ValidationError({"name": exc.error_list}) from None
     _lock_name(name)
-    if AliasDomain.objects.filter(name=name).exists():
+    check_lookalike(name, confirmed=allow_lookalike, may_confirm=True)
+    claimed = AliasDomain.objects.filter(name=name).select_related("target").first()
+    if claimed is not None and not claimed.approved:
+        # A domain admin's request must not squat a name: say whose it is and how to free it.
+        raise _field_error("name", _("%(name)s is requested as an alias domain of %(target)s, awaiting approval: "
+                                     "refuse that request first.") % {"name": name, "target": claimed.target.name},
+                           "name_is_requested_alias_domain")
+    if claimed is not None:
         raise _field_error("name", _("%(name)s is already an alias domain.") % {"name": name}, "name_is_alias_domain")
     domain = Domain(name=name, description=description.strip(), active=active, backup_mx=backup_mx,
                     transport=transport.strip(), max_mailboxes=max_mailboxes, max_aliases=max_aliases,
@@ -190,6 +205,9 @@ def domain_update(*, domain: Domain, acting_user, drop_external_forwarding: bool
     unknown = set(changes) - DOMAIN_EDITABLE_FIELDS
     if unknown:
         raise TypeError(f"domain_update() got unexpected fields: {', '.join(sorted(unknown))}")
+    if set(changes) - DOMAIN_ADMIN_EDITABLE_FIELDS:
+        # SECURITY: activation, backup MX, transport and limits decide routing and resources.
+        require_routing_authority(acting_user)
     domain = _lock_domain(domain)
     before = snapshot(domain)
     for field, value in changes.items():
@@ -286,6 +304,7 @@ def domain_deletion_summary(domain: Domain) -> dict[str, int]:
 
 @transaction.atomic
 def domain_delete(*, domain: Domain, acting_user) -> dict[str, int]:
+    require_routing_authority(acting_user)
     domain = _lock_domain(domain)
     summary = domain_deletion_summary(domain)
     before = snapshot(domain) | {"deleted": summary}
@@ -319,7 +338,7 @@ def mailbox_create(*, domain: Domain, local_part: str, password: str, acting_use
                                                "first or choose another name.") % {"address": address}, "address_is_alias")
     if domain.max_mailboxes and domain.mailboxes.count() >= domain.max_mailboxes:
         raise ValidationError(_("Mailbox limit reached: %(domain)s may have at most %(max)d mailboxes.")
-                              % {"domain": domain.display_name, "max": domain.max_mailboxes},
+                              % {"domain": domain_label(domain.name), "max": domain.max_mailboxes},
                               code="mailbox_limit_reached")
     quota = domain.default_quota_bytes if quota_bytes is None else quota_bytes
     _check_mailbox_quota(domain, quota)
@@ -452,7 +471,7 @@ def mailbox_set_forwarding(*, mailbox: Mailbox, destinations: Iterable[str], kee
         if external:
             raise _field_error("destinations", _(
                 "%(domain)s does not allow forwarding to other servers: %(addresses)s."
-            ) % {"domain": domain.display_name, "addresses": ", ".join(external)}, "external_forwarding_disallowed")
+            ) % {"domain": domain_label(domain.name), "addresses": ", ".join(external)}, "external_forwarding_disallowed")
     if not targets and not keep_copy:
         raise _field_error("destinations", _("Enter at least one address to forward to."), "destinations_empty")
     final = ([mailbox.address] if keep_copy else []) + targets
@@ -496,10 +515,10 @@ def alias_create(*, domain: Domain, local_part: str, destinations: Iterable[str]
     if Alias.objects.filter(address=address).exists():
         message = (_("%(domain)s already has a catch-all.") if not local_part
                    else _("%(address)s is already an alias."))
-        raise _field_error("local_part", message % {"domain": domain.display_name, "address": address}, "address_is_alias")
+        raise _field_error("local_part", message % {"domain": domain_label(domain.name), "address": address}, "address_is_alias")
     if domain.max_aliases and domain.aliases.filter(mailbox__isnull=True).count() >= domain.max_aliases:
         raise ValidationError(_("Alias limit reached: %(domain)s may have at most %(max)d aliases.")
-                              % {"domain": domain.display_name, "max": domain.max_aliases},
+                              % {"domain": domain_label(domain.name), "max": domain.max_aliases},
                               code="alias_limit_reached")
     alias = Alias(domain=domain, address=address, destinations=destinations, active=active)
     _full_clean(alias)
@@ -560,7 +579,20 @@ def find_domain_for_address(address: str) -> tuple[Domain, str]:
 # --- alias domains -------------------------------------------------------------------
 
 @transaction.atomic
-def alias_domain_create(*, name: str, target: Domain, acting_user, active: bool = True) -> AliasDomain:
+def alias_domain_create(*, name: str, target: Domain, acting_user, active: bool = True,
+                        allow_lookalike: bool = False) -> AliasDomain:
+    """Create an alias domain of `target`, or, for a domain admin, request one.
+
+    A superadmin's (or the CLI's) alias domain is approved at once. A domain admin's stays
+    unapproved and inactive, so out of every Postfix map (a database constraint keeps an
+    unapproved alias domain inactive), until a superadmin approves it with
+    `alias_domain_approve`. Look-alike names (UTS #39) need a superadmin's `allow_lookalike`;
+    a domain admin's request for one is refused. Raises ValidationError, PermissionDenied.
+    """
+    authority = decides_routing(acting_user)
+    can_manage = getattr(acting_user, "can_manage_domain", None)
+    if not authority and not (can_manage and can_manage(target.pk)):
+        raise PermissionDenied  # SECURITY: the target came from the client; mail users have none.
     try:
         name = normalize_domain(name)
     except ValidationError as exc:
@@ -574,18 +606,41 @@ def alias_domain_create(*, name: str, target: Domain, acting_user, active: bool 
                                % {"name": name}, "name_is_domain")
     if target.backup_mx:
         raise _field_error("target", _("%(domain)s is a backup MX domain; an alias domain needs a "
-                                           "domain with mailboxes.") % {"domain": target.display_name}, "target_is_backup_mx")
-    alias_domain = AliasDomain(name=name, target=target, active=active)
+                                           "domain with mailboxes.") % {"domain": domain_label(target.name)}, "target_is_backup_mx")
+    check_lookalike(name, confirmed=allow_lookalike, may_confirm=authority)
+    alias_domain = AliasDomain(name=name, target=target, active=active and authority, approved=authority)
     _full_clean(alias_domain)
     alias_domain.save()
-    audit_record(actor=acting_user, action="aliasdomain.create", obj=alias_domain,
-                 domain_name=target.name, after=snapshot(alias_domain))
+    audit_record(actor=acting_user, action="aliasdomain.create" if authority else "aliasdomain.request",
+                 obj=alias_domain, domain_name=target.name, after=snapshot(alias_domain))
+    return alias_domain
+
+
+@transaction.atomic
+def alias_domain_approve(*, alias_domain: AliasDomain, acting_user, allow_lookalike: bool = False) -> AliasDomain:
+    """A superadmin approves a requested alias domain: it becomes active, and Postfix answers for it."""
+    require_routing_authority(acting_user)
+    _lock_name(alias_domain.name)
+    alias_domain = AliasDomain.objects.select_for_update().select_related("target").get(pk=alias_domain.pk)
+    if alias_domain.approved:
+        raise ValidationError(_("%(name)s is already approved.") % {"name": alias_domain.display_name},
+                              code="alias_domain_already_approved")
+    check_lookalike(alias_domain.name, confirmed=allow_lookalike, may_confirm=True, field="allow_lookalike")
+    before = snapshot(alias_domain)
+    alias_domain.approved = True
+    alias_domain.active = True
+    alias_domain.save(update_fields=["approved", "active", "modified"])
+    audit_record(actor=acting_user, action="aliasdomain.approve", obj=alias_domain,
+                 domain_name=alias_domain.target.name, before=before, after=snapshot(alias_domain))
     return alias_domain
 
 
 @transaction.atomic
 def alias_domain_set_active(*, alias_domain: AliasDomain, active: bool, acting_user) -> AliasDomain:
     alias_domain = AliasDomain.objects.select_for_update().select_related("target").get(pk=alias_domain.pk)
+    if active and not alias_domain.approved:
+        raise ValidationError(_("%(name)s waits for a superadmin's approval; it cannot be activated "
+                                "before.") % {"name": alias_domain.display_name}, code="alias_domain_not_approved")
     before = snapshot(alias_domain)
     alias_domain.active = active
     alias_domain.save(update_fields=["active", "modified"])

@@ -5,7 +5,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from domains.addresses import domain_label
 from domains.http import page_size_for
+from domains.params import page_param
 from domains.selectors import domains_for
 
 from .forms import UsageFilterForm
@@ -27,10 +29,7 @@ def _query(request: HttpRequest) -> tuple[UsageFilterForm, UsageQuery]:
 @require_GET
 def quota_list(request: HttpRequest) -> HttpResponse:
     form, query = _query(request)
-    try:
-        page = max(int(request.GET.get("page", "1")), 1)
-    except ValueError:
-        page = 1
+    page = page_param(request)
     # No COUNT(*) over 100,000 rows: fetch one row more than a page to know if there is a next one.
     size = page_size_for(request)
     offset = (page - 1) * size
@@ -40,7 +39,8 @@ def quota_list(request: HttpRequest) -> HttpResponse:
     context = {
         # A select for a handful of domains; past that, a field to type the name (1,000 <option>s
         # would cost more to render than the whole table).
-        "domain_choices": list(domains_for(request.user).order_by("name").values_list("pk", "name")[:SELECT_MAX + 1]),
+        "domain_choices": [(pk, domain_label(name)) for pk, name in
+                           domains_for(request.user).order_by("name").values_list("pk", "name")[:SELECT_MAX + 1]],
         "select_max": SELECT_MAX,
         "form": form, "query": query, "rows": rows[:size], "page": page,
         "has_next": len(rows) > size, "has_previous": page > 1, "params": params.urlencode(),

@@ -5,10 +5,10 @@ from django.db.models import Count, Q, Sum
 
 from domains import services
 from domains.addresses import normalize_domain
-from domains.cli import (add_active_flags, print_object, print_rows, run_service, size_arg,
+from domains.cli import (SIZE_HELP, add_active_flags, print_object, print_rows, run_service, size_arg,
                          validation_message)
 from domains.models import Domain
-from domains.units import format_size
+from domains.units import format_quota, format_size
 
 LIMIT_OPTIONS = {
     "description": "description", "max_mailboxes": "max_mailboxes", "max_aliases": "max_aliases",
@@ -49,10 +49,11 @@ class Command(BaseCommand):
             p.add_argument("--max-mailboxes", type=int, default=none, metavar="N")
             p.add_argument("--max-aliases", type=int, default=none, metavar="N")
             p.add_argument("--max-quota", type=size_arg, default=none, metavar="SIZE",
-                           help="largest quota of one mailbox (0 = unlimited)")
+                           help="largest quota of one mailbox; " + SIZE_HELP)
             p.add_argument("--quota", type=size_arg, default=none, metavar="SIZE",
-                           help="total quota of the domain (0 = unlimited)")
-            p.add_argument("--default-quota", type=size_arg, default=none, metavar="SIZE")
+                           help="total quota of the domain; " + SIZE_HELP)
+            p.add_argument("--default-quota", type=size_arg, default=none, metavar="SIZE",
+                           help="quota of a new mailbox; " + SIZE_HELP)
             p.add_argument("--transport", default=None if not defaults else "", metavar="T")
             fwd = p.add_mutually_exclusive_group()
             fwd.add_argument("--allow-external-forwarding", dest="external", action="store_const", const=True,
@@ -64,6 +65,8 @@ class Command(BaseCommand):
         limits(add, defaults=True)
         add.add_argument("--backup-mx", action="store_true")
         add.add_argument("--inactive", action="store_true")
+        add.add_argument("--allow-lookalike", action="store_true",
+                         help="accept a name that can be mistaken for another (UTS #39)")
 
         update = sub.add_parser("update", help="change a domain")
         update.add_argument("name")
@@ -87,10 +90,10 @@ class Command(BaseCommand):
     def handle(self, *args, action, **opts):
         getattr(self, f"do_{action}")(**opts)
 
-    def do_add(self, name, backup_mx, inactive, external, **opts):
+    def do_add(self, name, backup_mx, inactive, external, allow_lookalike, **opts):
         fields = {field: opts[option] for option, field in LIMIT_OPTIONS.items()}
         domain = run_service(lambda: services.domain_create(
-            name=name, acting_user=None, backup_mx=backup_mx, active=not inactive,
+            name=name, acting_user=None, backup_mx=backup_mx, active=not inactive, allow_lookalike=allow_lookalike,
             allow_external_forwarding=True if external is None else external, **fields))
         self.stdout.write(f"created domain {domain.name}")
 
@@ -124,7 +127,7 @@ class Command(BaseCommand):
         if not json:
             for row in rows:
                 row["quota_allocated"] = format_size(row["quota_allocated"])
-                row["quota"] = format_size(row["quota"])
+                row["quota"] = format_quota(row["quota"])
         print_rows(self.stdout, rows, ["name", "active", "backup_mx", "mailboxes", "max_mailboxes", "aliases",
                                        "max_aliases", "quota_allocated", "quota"], json)
 

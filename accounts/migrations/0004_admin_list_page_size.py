@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_admin_login_names_unique'),
+        ('accounts', '0003_text_without_control_characters'),
     ]
 
     operations = [
