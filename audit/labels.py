@@ -27,6 +27,8 @@ ACTION_LABELS = {
     "aliasdomain.create": _("Alias domain created"),
     "aliasdomain.update": _("Alias domain changed"),
     "aliasdomain.delete": _("Alias domain deleted"),
+    "aliasdomain.request": _("Alias domain requested"),
+    "aliasdomain.approve": _("Alias domain approved"),
     "admin.create": _("Administrator created"),
     "admin.update": _("Administrator changed"),
     "admin.password": _("Administrator password set"),
@@ -65,7 +67,7 @@ FIELD_LABELS = {
     "mailboxes": _("mailboxes"), "aliases": _("aliases"), "alias_domains": _("alias domains"),
     "keys": _("keys"), "count": _("count"), "scheme": _("password scheme"),
     "mx": _("MX"), "spf": _("SPF"), "dkim": _("DKIM"), "dmarc": _("DMARC"), "ptr": _("Reverse DNS (PTR)"),
-    "mta_sts": _("MTA-STS"), "tls_rpt": _("TLS-RPT"),
+    "mta_sts": _("MTA-STS"), "tls_rpt": _("TLS-RPT"), "approved": _("approved"),
 }
 
 # Django's own bookkeeping on the admin model, meaningless to a reader of the log.
