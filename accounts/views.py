@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -44,4 +44,4 @@ def page_size(request: HttpRequest) -> HttpResponse:
     # The page the admin was on may not exist at the new size: start again at the first.
     parts = urlsplit(target)
     query = [(k, v) for k, v in parse_qsl(parts.query) if k != "page"]
-    return redirect(urlunsplit(parts._replace(query=urlencode(query))))
+    return HttpResponseRedirect(urlunsplit(parts._replace(query=urlencode(query))))

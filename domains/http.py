@@ -41,8 +41,9 @@ def done(request: HttpRequest, url: str) -> HttpResponse:
 def back(request: HttpRequest, default: str) -> str:
     """The list the admin came from (kept with its filters), if it is one of ours."""
     url = request.POST.get("next") or request.GET.get("next") or ""
-    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
+    # A path of this site only: "G…" would be read by redirect() as a view name.
+    if url.startswith("/") and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
+                                                                require_https=request.is_secure()):
         return url
     return default
 
