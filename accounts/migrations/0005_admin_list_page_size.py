@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_text_without_control_characters'),
+        ('accounts', '0004_session_versions'),
     ]
 
     operations = [
