@@ -13,14 +13,16 @@ from typing import Any, Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.sessions import end_mailbox_sessions
 from audit.services import audit_record, snapshot
 
-from .addresses import domain_label, normalize_address, normalize_domain, normalize_local_part, split_address
+from .addresses import (address_display, domain_label, normalize_address, normalize_domain, normalize_local_part,
+                        split_address)
 from .doveadm import flush_auth_cache
 from .models import Alias, AliasDomain, DeletedMaildir, Domain, Mailbox, QuotaUsage
 from .name_claims import check_lookalike, decides_routing, require_routing_authority
@@ -254,7 +256,11 @@ def domain_create(*, name: str, acting_user, description: str = "", active: bool
 
 
 @transaction.atomic
-def domain_update(*, domain: Domain, acting_user, **changes: Any) -> Domain:
+def domain_update(*, domain: Domain, acting_user, drop_external_forwarding: bool = False,
+                  **changes: Any) -> Domain:
+    """Change a domain's settings. With `drop_external_forwarding`, when forwarding to other
+    servers ends up disallowed, the existing forwardings lose their other-server destinations
+    too (forwarding_drop_external), in the same transaction."""
     unknown = set(changes) - DOMAIN_EDITABLE_FIELDS
     if unknown:
         raise TypeError(f"domain_update() got unexpected fields: {', '.join(sorted(unknown))}")
@@ -273,7 +279,36 @@ def domain_update(*, domain: Domain, acting_user, **changes: Any) -> Domain:
         end_mailbox_sessions(domain=domain)  # SECURITY: its mail users' /me/ sessions end now
     audit_record(actor=acting_user, action="domain.update", obj=domain, domain_name=domain.name,
                  before=before, after=snapshot(domain))
+    if drop_external_forwarding and not domain.allow_external_forwarding:
+        forwarding_drop_external(domain=domain, acting_user=acting_user)
     return domain
+
+
+@transaction.atomic
+def forwarding_drop_external(*, domain: Domain, acting_user) -> int:
+    """Remove the destinations outside this server (not one of its domains or alias domains)
+    from every mailbox forwarding of `domain`; a forwarding left with nothing to deliver to
+    is deleted (the mailbox then keeps its mail). Each change is audited. Returns how many
+    forwardings changed."""
+    domain = _lock_domain(domain)
+    changed = 0
+    for forwarding in Alias.objects.select_for_update().filter(domain=domain, mailbox__isnull=False).order_by("pk"):
+        kept = [d for d in forwarding.destinations if _is_local_domain(d.rpartition("@")[2])]
+        if kept == list(forwarding.destinations):
+            continue
+        changed += 1
+        before = snapshot(forwarding)
+        if kept:
+            forwarding.destinations = kept
+            forwarding.save(update_fields=["destinations", "modified"])
+            audit_record(actor=acting_user, action="forwarding.update", obj=forwarding, domain_name=domain.name,
+                         before=before, after=snapshot(forwarding))
+        else:
+            address = forwarding.address
+            forwarding.delete()
+            audit_record(actor=acting_user, action="forwarding.delete", object_type="alias", object_repr=address,
+                         domain_name=domain.name, before=before)
+    return changed
 
 
 def _check_domain_fits_usage(domain: Domain) -> None:
@@ -283,21 +318,26 @@ def _check_domain_fits_usage(domain: Domain) -> None:
     aliases = domain.aliases.filter(mailbox__isnull=True).count()
     if domain.backup_mx and (mailboxes or aliases):
         errors.setdefault("backup_mx", []).append(
-            _("A backup MX domain holds no mailboxes or aliases; this domain has %(m)d mailboxes "
-              "and %(a)d aliases.") % {"m": mailboxes, "a": aliases})
+            _("A backup MX domain holds no mailboxes or aliases; this domain has %(mailboxes)s "
+              "and %(aliases)s.") % {
+                "mailboxes": ngettext("%(n)d mailbox", "%(n)d mailboxes", mailboxes) % {"n": mailboxes},
+                "aliases": ngettext("%(n)d alias", "%(n)d aliases", aliases) % {"n": aliases}})
     if domain.max_mailboxes and mailboxes > domain.max_mailboxes:
         errors.setdefault("max_mailboxes", []).append(
-            _("The domain already has %(n)d mailboxes.") % {"n": mailboxes})
+            ngettext("The domain already has %(n)d mailbox.", "The domain already has %(n)d mailboxes.",
+                     mailboxes) % {"n": mailboxes})
     if domain.max_aliases and aliases > domain.max_aliases:
         errors.setdefault("max_aliases", []).append(
-            _("The domain already has %(n)d aliases.") % {"n": aliases})
+            ngettext("The domain already has %(n)d alias.", "The domain already has %(n)d aliases.",
+                     aliases) % {"n": aliases})
     if domain.max_quota_bytes:
         over = domain.mailboxes.filter(quota_bytes__gt=domain.max_quota_bytes).count()
         unlimited = domain.mailboxes.filter(quota_bytes=0).count()
         if over or unlimited:
             errors.setdefault("max_quota_bytes", []).append(
-                _("%(n)d mailboxes have a larger or unlimited quota; lower them first.")
-                % {"n": over + unlimited})
+                ngettext("%(n)d mailbox has a larger or unlimited quota; lower it first.",
+                         "%(n)d mailboxes have a larger or unlimited quota; lower them first.",
+                         over + unlimited) % {"n": over + unlimited})
     if domain.quota_bytes:
         allocated = domain.mailboxes.aggregate(total=Sum("quota_bytes"))["total"] or 0
         if allocated > domain.quota_bytes:
@@ -347,7 +387,7 @@ def mailbox_create(*, domain: Domain, local_part: str, password: str, acting_use
                    password_hash: str | None = None, maildir: str | None = None) -> Mailbox:
     """Create a mailbox. `password_hash` (instead of `password`) keeps an existing hash with its
     Dovecot scheme prefix, and `maildir` an existing path below the mail root: both for
-    importing from another panel (pfimport), where no mail moves and nobody's password changes."""
+    importing from another panel (pfimport) or a CSV dry run (a placeholder hash), where no mail moves and nobody's password changes."""
     try:
         local_part = normalize_local_part(local_part)
     except ValidationError as exc:
@@ -443,6 +483,48 @@ def mailbox_delete(*, mailbox: Mailbox, acting_user) -> None:
     mailbox.delete()  # its quota usage row and forwarding alias go with it
     audit_record(actor=acting_user, action="mailbox.delete", object_type="mailbox", object_repr=address,
                  domain_name=domain.name, before=before)
+
+
+@transaction.atomic
+def mailbox_rename(*, mailbox: Mailbox, local_part: str, acting_user) -> Mailbox:
+    """Give the mailbox a new address in its domain. The maildir path stays as it is, so no
+    mail moves on disk (Dovecot finds it through the userdb `home`, docs/mailstack.md); its
+    forwarding, the aliases that named it and its quota-usage row follow the new address.
+    Each change is audited. Raises ValidationError (local_part) when the new address is
+    invalid or taken."""
+    domain = _lock_domain(mailbox.domain)
+    mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+    try:
+        local_part = normalize_local_part(local_part)
+    except ValidationError as exc:
+        raise ValidationError({"local_part": exc.error_list}) from None
+    old, new = mailbox.address, f"{local_part}@{domain.name}"
+    if new == old:
+        return mailbox
+    if Mailbox.objects.filter(address=new).exists() or Alias.objects.filter(address=new).exists():
+        raise _field_error("local_part", _("%(address)s is already a mailbox or an alias.")
+                           % {"address": address_display(new)}, "address_taken")
+    before = snapshot(mailbox)
+    mailbox.local_part, mailbox.address = local_part, new
+    _full_clean(mailbox)
+    mailbox.save(update_fields=["local_part", "address", "modified"])
+    # quota_usage.username references the address (a deferred foreign key: checked at commit).
+    QuotaUsage.objects.filter(mailbox_id=old).update(mailbox_id=new)
+    audit_record(actor=acting_user, action="mailbox.rename", obj=mailbox, domain_name=domain.name,
+                 object_repr=new, before=before, after=snapshot(mailbox))
+    followers = Alias.objects.select_for_update().filter(Q(destinations__contains=[old]) | Q(mailbox=mailbox))
+    for alias in followers.select_related("domain").order_by("pk"):
+        alias_before = snapshot(alias)
+        alias.destinations = list(dict.fromkeys(new if d == old else d for d in alias.destinations))
+        update = ["destinations", "modified"]
+        if alias.mailbox_id == mailbox.pk:
+            alias.address = new
+            update.append("address")
+        alias.save(update_fields=update)
+        audit_record(actor=acting_user, action="forwarding.update" if alias.mailbox_id else "alias.update",
+                     obj=alias, domain_name=alias.domain.name, before=alias_before, after=snapshot(alias))
+    transaction.on_commit(lambda: flush_auth_cache(old))
+    return mailbox
 
 
 @transaction.atomic

@@ -3,15 +3,15 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from domains.params import page_param
 from domains.addresses import domain_label
+from domains.http import page_size_for
+from domains.params import page_param
 from domains.selectors import domains_for
 
 from .export import csv_chunks
 from .forms import UsageFilterForm
 from .selectors import UsageQuery, domain_summaries, usage_for
 
-PAGE_SIZE = 50
 SELECT_MAX = 100
 
 
@@ -30,8 +30,9 @@ def quota_list(request: HttpRequest) -> HttpResponse:
     form, query = _query(request)
     page = page_param(request)
     # No COUNT(*) over 100,000 rows: fetch one row more than a page to know if there is a next one.
-    offset = (page - 1) * PAGE_SIZE
-    rows = list(usage_for(request.user, query)[offset:offset + PAGE_SIZE + 1])
+    size = page_size_for(request)
+    offset = (page - 1) * size
+    rows = list(usage_for(request.user, query)[offset:offset + size + 1])
     params = request.GET.copy()
     params.pop("page", None)
     context = {
@@ -40,8 +41,8 @@ def quota_list(request: HttpRequest) -> HttpResponse:
         "domain_choices": [(pk, domain_label(name)) for pk, name in
                            domains_for(request.user).order_by("name").values_list("pk", "name")[:SELECT_MAX + 1]],
         "select_max": SELECT_MAX,
-        "form": form, "query": query, "rows": rows[:PAGE_SIZE], "page": page,
-        "has_next": len(rows) > PAGE_SIZE, "has_previous": page > 1, "params": params.urlencode(),
+        "form": form, "query": query, "rows": rows[:size], "page": page,
+        "has_next": len(rows) > size, "has_previous": page > 1, "params": params.urlencode(),
         "summaries": domain_summaries(request.user, query.domain) if query.domain else None,
     }
     template = "quota/quota_list.html"

@@ -42,18 +42,22 @@ def _forget_on_urlconf_change(*, setting, **kwargs):
 
 
 @register.simple_tag
-def active_toggle(url: str, active: bool, kind: str, pk: int) -> str:
-    """{% active_toggle url active kind pk %}: a table row's activate/deactivate switch.
+def active_toggle(url: str, active: bool, kind: str, pk: int, warning: str = "") -> str:
+    """{% active_toggle url active kind pk [warning] %}: a table row's activate/deactivate switch.
 
     It submits the page's one #toggle-form (domains/_toggle_form.html: CSRF token and the
-    list to come back to) without JavaScript; htmx posts it and swaps in the row the view
-    returns. The cell that names the row has the id `<kind>-<pk>-label`. Built here rather
-    than by an {% include %} per row: the include was a quarter of a 25-row list's rendering."""
+    list to come back to) without JavaScript, and the view answers a deactivation with a
+    confirmation page; htmx asks first with `warning` (what deactivating stops, when it stops
+    mail), posts it confirmed and swaps in the row the view returns. The cell that names the
+    row has the id `<kind>-<pk>-label`. Built here rather than by an {% include %} per row:
+    the include was a quarter of a 25-row list's rendering."""
     value = "0" if active else "1"
+    confirm = format_html(' hx-confirm="{} {}"', warning, _("Deactivate?")) if active and warning else ""
     return format_html(
         '<button type="submit" form="toggle-form" formaction="{url}" name="active" value="{value}" '
-        'hx-post="{url}" hx-vals=\'{{"active": "{value}"}}\' hx-target="closest tr" hx-swap="outerHTML" '
+        'hx-post="{url}" hx-vals=\'{{"active": "{value}", "confirmed": "1"}}\' hx-target="closest tr" '
+        'hx-swap="outerHTML"{confirm} '
         'class="toggle{on}" role="switch" aria-checked="{checked}" aria-describedby="{kind}-{pk}-label">'
         '{label}</button>',
-        url=url, value=value, on=" on" if active else "", checked="true" if active else "false", kind=kind,
-        pk=int(pk), label=_("Active") if active else _("Inactive"))
+        url=url, value=value, confirm=confirm, on=" on" if active else "", checked="true" if active else "false",
+        kind=kind, pk=int(pk), label=_("Active") if active else _("Inactive"))
