@@ -553,13 +553,20 @@ def alias_domain_approve(*, alias_domain: AliasDomain, acting_user, allow_lookal
 
 @transaction.atomic
 def alias_domain_set_active(*, alias_domain: AliasDomain, active: bool, acting_user) -> AliasDomain:
+    """(De)activate an alias domain. Its domain admin may switch an approved alias domain off
+    and on again; a superadmin (or the CLI) switching it off withdraws the approval, so that
+    only a superadmin can bring the name back into routing (switching it on re-approves it)."""
     alias_domain = AliasDomain.objects.select_for_update().select_related("target").get(pk=alias_domain.pk)
-    if active and not alias_domain.approved:
+    authority = decides_routing(acting_user)
+    if active and not alias_domain.approved and not authority:
         raise ValidationError(_("%(name)s waits for a superadmin's approval; it cannot be activated "
                                 "before.") % {"name": alias_domain.display_name}, code="alias_domain_not_approved")
     before = snapshot(alias_domain)
     alias_domain.active = active
-    alias_domain.save(update_fields=["active", "modified"])
+    if authority:
+        # SECURITY: a superadmin's "off" is a routing decision the tenant must not undo.
+        alias_domain.approved = active
+    alias_domain.save(update_fields=["active", "approved", "modified"])
     audit_record(actor=acting_user, action="aliasdomain.update", obj=alias_domain,
                  domain_name=alias_domain.target.name, before=before, after=snapshot(alias_domain))
     return alias_domain
