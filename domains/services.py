@@ -153,7 +153,13 @@ def normalize_destinations(values: Iterable[str]) -> list[str]:
 
 
 def _is_local_domain(name: str) -> bool:
-    return Domain.objects.filter(name=name).exists() or AliasDomain.objects.filter(name=name).exists()
+    """Whether this server delivers `name` itself, as the Postfix maps read it (mailstack.py):
+    an active, non-backup-MX domain, or an active alias domain of one. A domain admin's pending
+    alias-domain request, an inactive or a backup-MX (relayed) domain is not local."""
+    live = {"active": True, "backup_mx": False}
+    return (Domain.objects.filter(name=name, **live).exists()
+            or AliasDomain.objects.filter(name=name, active=True,
+                                          **{f"target__{k}": v for k, v in live.items()}).exists())
 
 
 # --- domains -------------------------------------------------------------------------
