@@ -191,7 +191,10 @@ class MailConfigOptions:
 
 
 def dovecot_user_query(options: MailConfigOptions) -> str:
-    return DOVECOT_USER_QUERY_TEMPLATE.format(mail_root=options.mail_root.rstrip("/"),
+    if "'" in options.mail_root or "\\" in options.mail_root:
+        # It is spliced into the SQL of user_query as a string literal.
+        raise ValueError("the mail root cannot contain quotes or backslashes")
+    return DOVECOT_USER_QUERY_TEMPLATE.format(mail_root=_postfix_quote(options.mail_root).rstrip("/"),
                                               uid=int(options.uid), gid=int(options.gid))
 
 
@@ -231,7 +234,8 @@ def _dovecot_connect(options: MailConfigOptions, role: str, password: str, *, wr
     also after a failover promoted a replica."""
     def quoted(value: str) -> str:
         # libpq connection strings: single-quote values, escaping quotes and backslashes.
-        return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+        # Dovecot's .conf.ext files end a value at the line break, as main.cf does.
+        return "'" + _postfix_quote(str(value)).replace("\\", "\\\\").replace("'", "\\'") + "'"
     hosts = db_hosts(options)
     connect = (f"host={quoted(','.join(h for h, _ in hosts))} port={quoted(','.join(str(p) for _, p in hosts))} "
                f"dbname={quoted(options.db_name)} user={quoted(role)} password={quoted(password)}")

@@ -214,7 +214,13 @@ def normalize_destinations(values: Iterable[str]) -> list[str]:
 
 
 def _is_local_domain(name: str) -> bool:
-    return Domain.objects.filter(name=name).exists() or AliasDomain.objects.filter(name=name).exists()
+    """Whether this server delivers `name` itself, as the Postfix maps read it (mailstack.py):
+    an active, non-backup-MX domain, or an active alias domain of one. A domain admin's pending
+    alias-domain request, an inactive or a backup-MX (relayed) domain is not local."""
+    live = {"active": True, "backup_mx": False}
+    return (Domain.objects.filter(name=name, **live).exists()
+            or AliasDomain.objects.filter(name=name, active=True,
+                                          **{f"target__{k}": v for k, v in live.items()}).exists())
 
 
 # --- domains -------------------------------------------------------------------------
@@ -720,13 +726,20 @@ def alias_domain_approve(*, alias_domain: AliasDomain, acting_user, allow_lookal
 
 @transaction.atomic
 def alias_domain_set_active(*, alias_domain: AliasDomain, active: bool, acting_user) -> AliasDomain:
+    """(De)activate an alias domain. Its domain admin may switch an approved alias domain off
+    and on again; a superadmin (or the CLI) switching it off withdraws the approval, so that
+    only a superadmin can bring the name back into routing (switching it on re-approves it)."""
     alias_domain = AliasDomain.objects.select_for_update().select_related("target").get(pk=alias_domain.pk)
-    if active and not alias_domain.approved:
+    authority = decides_routing(acting_user)
+    if active and not alias_domain.approved and not authority:
         raise ValidationError(_("%(name)s waits for a superadmin's approval; it cannot be activated "
                                 "before.") % {"name": alias_domain.display_name}, code="alias_domain_not_approved")
     before = snapshot(alias_domain)
     alias_domain.active = active
-    alias_domain.save(update_fields=["active", "modified"])
+    if authority:
+        # SECURITY: a superadmin's "off" is a routing decision the tenant must not undo.
+        alias_domain.approved = active
+    alias_domain.save(update_fields=["active", "approved", "modified"])
     _check_routing(addresses_naming_domain(alias_domain.name))
     audit_record(actor=acting_user, action="aliasdomain.update", obj=alias_domain,
                  domain_name=alias_domain.target.name, before=before, after=snapshot(alias_domain))

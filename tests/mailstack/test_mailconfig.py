@@ -48,6 +48,16 @@ def test_mailconfig_refuses_bad_options(tmp_path):
                      db_host="/var/run/postgresql")
     with pytest.raises(CommandError, match="line breaks"):
         call_command("mailconfig", out=str(tmp_path), reader_password="a\nquery = DROP", quota_password="b")
+    # The quota password and the mail root reach only Dovecot's files (review of issue 11, item 9).
+    with pytest.raises(CommandError, match="line breaks"):
+        call_command("mailconfig", out=str(tmp_path), reader_password="a",
+                     quota_password="b'\nmap {\n  pattern = priv/quota/storage")
+    with pytest.raises(CommandError, match="line breaks"):
+        call_command("mailconfig", out=str(tmp_path), reader_password="a", quota_password="b",
+                     mail_root="/srv/vmail\nuser_query = SELECT 1")
+    with pytest.raises(CommandError, match="quotes"):
+        call_command("mailconfig", out=str(tmp_path), reader_password="a", quota_password="b",
+                     mail_root="/srv/v'||(SELECT password FROM mailbox LIMIT 1)||'")
 
 
 @pytest.mark.django_db(transaction=True)
