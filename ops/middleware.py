@@ -4,6 +4,7 @@ from __future__ import annotations
 import codecs
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils.cache import add_never_cache_headers
 
 
@@ -44,8 +45,6 @@ class RejectNulBytesMiddleware:
 
     @staticmethod
     def bad_request(request):
-        from django.http import HttpResponseBadRequest, JsonResponse
-
         if request.path.startswith("/api/v1/"):  # the API's own error shape (api/errors.py)
             return JsonResponse({"errors": [{"code": "invalid_characters", "field": None,
                                              "message": "Invalid characters in the request."}]}, status=400)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from domains.units import format_size
 
@@ -62,7 +63,8 @@ def quota_notify(*, threshold: int, domain=None, dry_run: bool = False) -> Notif
             lines = [f"{address}: {percent}% ({format_size(used)} of {format_size(quota)})"
                      for address, percent, used, quota in rows]
             send_mail(
-                _("%(count)d mailboxes of %(domain)s crossed %(threshold)d%% of their quota")
+                ngettext("%(count)d mailbox of %(domain)s crossed %(threshold)d%% of its quota",
+                         "%(count)d mailboxes of %(domain)s crossed %(threshold)d%% of their quota", len(rows))
                 % {"count": len(rows), "domain": domain_name, "threshold": threshold},
                 "\n".join(lines), settings.DEFAULT_FROM_EMAIL, [postmaster],
             )

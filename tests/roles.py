@@ -119,6 +119,7 @@ def every_url(world: World) -> list[tuple[str, str]]:
                 walk(pattern.url_patterns, prefix + str(pattern.pattern), ns)
             elif isinstance(pattern, URLPattern):
                 route = prefix + str(pattern.pattern)
+                route = re.sub(r"<str:kind>", "mailbox", route)  # the bulk actions' list kind
                 route = re.sub(r"<(?:int:)?\w+>", str(world.domain.pk), route)  # django-ninja: <name>
                 assert "<" not in route, f"fill in the argument of {route}"
                 found.append((f"{namespace}{pattern.name}", "/" + route))
