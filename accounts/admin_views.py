@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,18 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from domains.params import page_param
+from domains.bulk import action_choices
+from domains.http import paginate, posted
 
 from . import selectors, services
 from .admin_forms import AdminCreateForm, AdminPasswordForm, AdminUpdateForm
-
-PAGE_SIZE = 50
-
-
-
-def _posted(request: HttpRequest):
-    """The submitted data on POST (even when empty, so the form validates), None on GET."""
-    return request.POST if request.method == "POST" else None
 
 def _done(request: HttpRequest) -> HttpResponse:
     url = reverse("accounts:admin-list")
@@ -37,17 +29,17 @@ def _form_template(request: HttpRequest, template: str) -> str:
 def admin_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:150]
     admins = selectors.admin_list(request.user, query=query)
-    page = Paginator(admins, PAGE_SIZE).get_page(page_param(request))
+    page = paginate(request, admins)
     template = "accounts/admin_list.html"
     if request.htmx and request.htmx.target == "admin-table":
         template += "#admin-table"
-    return render(request, template, {"page": page, "query": query})
+    return render(request, template, {"page": page, "query": query, "bulk_actions": action_choices("admin")})
 
 
 @require_http_methods(["GET", "POST"])
 def admin_create(request: HttpRequest) -> HttpResponse:
     selectors.require_superadmin(request.user)
-    form = AdminCreateForm(_posted(request))
+    form = AdminCreateForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -67,7 +59,7 @@ def admin_update(request: HttpRequest, pk: int) -> HttpResponse:
     admin = selectors.get_admin_for_superadmin(request.user, pk)
     initial = {"email": admin.email, "role": admin.role, "is_active": admin.is_active,
                "domains": list(admin.domains.all())}
-    form = AdminUpdateForm(_posted(request), initial=initial)
+    form = AdminUpdateForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -88,7 +80,7 @@ def admin_set_password(request: HttpRequest, pk: int) -> HttpResponse:
     if admin.pk == request.user.pk:
         # Your own password changes through "change my password", which asks for the current one.
         raise Http404
-    form = AdminPasswordForm(_posted(request))
+    form = AdminPasswordForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.admin_set_password(admin=admin, password=form.cleaned_data["password"],

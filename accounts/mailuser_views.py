@@ -55,7 +55,12 @@ def home(request):
     mailbox = request.mailbox
     usage = getattr(mailbox, "usage", None)
     forwarding = getattr(mailbox, "forwarding", None)
-    return render(request, "accounts/mailuser/home.html", {"mailbox": mailbox, "usage": usage, "forwarding": forwarding})
+    destinations = forwarding.display_destinations if forwarding else []
+    # The mailbox's own address among the destinations means "keep a copy", not a forward.
+    own = mailbox.display_address
+    return render(request, "accounts/mailuser/home.html", {
+        "mailbox": mailbox, "usage": usage, "forwarding": forwarding,
+        "forward_to": [d for d in destinations if d != own], "keeps_copy": own in destinations})
 
 
 @mailuser_required

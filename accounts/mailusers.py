@@ -6,6 +6,7 @@ a fingerprint of its password hash, so a password change elsewhere ends the sess
 """
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_not_required
 import hashlib
 import hmac
 import logging
@@ -137,8 +138,6 @@ def current_mailbox(request) -> Mailbox | None:
 
 def mailuser_required(view):
     """For mail-user pages: the logged-in, still valid mailbox as request.mailbox, else the login page."""
-    from django.contrib.auth.decorators import login_not_required
-
     @login_not_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):

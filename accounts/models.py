@@ -21,6 +21,9 @@ class Admin(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.DOMAIN_ADMIN)
     domains = models.ManyToManyField("domains.Domain", blank=True, related_name="admins",
                                      verbose_name=_("managed domains"), db_table="admin_domain")
+    # A preference, not an access right: the rows per page of every list (domains.http.PAGE_SIZES).
+    list_page_size = models.PositiveSmallIntegerField(_("rows per page"), default=25,
+                                                      choices=[(25, "25"), (50, "50"), (100, "100")])
     # Part of the session hash: raising it ends every session of the account at its next
     # request (accounts/sessions.py), as a password change does.
     session_version = models.PositiveIntegerField(default=0, editable=False)

@@ -9,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, snapshot
+from domains.http import PAGE_SIZES
 from domains.models import Domain
 
 from .models import Admin
@@ -143,3 +144,14 @@ def ensure_superadmin(*, username: str, password: str) -> Admin | None:
         raise ValidationError(_("An account named %(u)s exists but is not a superadmin.") % {"u": username})
     return admin_create(username=username, password=password, role=Admin.Role.SUPERADMIN,
                         acting_user=None, validate=False)
+
+
+def admin_set_list_page_size(*, admin: Admin, size: int) -> Admin:
+    """Remember how many rows per page `admin` wants on every list (one of domains.http.PAGE_SIZES).
+    A display preference of the admin's own: not an access change, so not audited."""
+    if size not in PAGE_SIZES:
+        raise ValidationError({"size": ValidationError(_("Choose 25, 50 or 100 rows per page."),
+                                                       code="page_size_invalid")})
+    Admin.objects.filter(pk=admin.pk).update(list_page_size=size)
+    admin.list_page_size = size
+    return admin

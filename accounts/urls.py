@@ -10,6 +10,7 @@ urlpatterns = [
                                                 redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", views.password_change, name="password"),
+    path("page-size/", views.page_size, name="page-size"),
 ]
 
 # Superadmins manage admin accounts (accounts/admin_views.py).

@@ -1,14 +1,20 @@
-"""The admin's own account: login page, and changing one's own password."""
+"""The admin's own account: login page, changing one's own password, list preferences."""
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
+
+from domains.http import back
 
 from .mailuser_forms import THROTTLED_MESSAGE
-from .services import admin_set_password
+from .services import admin_set_list_page_size, admin_set_password
 from .throttle import Throttled, check_password_attempt
 
 
@@ -47,3 +53,17 @@ def password_change(request):
             return redirect("domains:dashboard")
     status = 429 if form.has_error("old_password", "throttled") else 200
     return render(request, "accounts/password_change.html", {"form": form}, status=status)
+
+
+@require_POST
+def page_size(request: HttpRequest) -> HttpResponse:
+    """The rows-per-page choice of the lists, remembered for this admin; back to the list."""
+    try:
+        admin_set_list_page_size(admin=request.user, size=int(request.POST.get("size", "")))
+    except (ValueError, ValidationError):
+        messages.error(request, _("Choose 25, 50 or 100 rows per page."))
+    target = back(request, reverse("domains:dashboard"))
+    # The page the admin was on may not exist at the new size: start again at the first.
+    parts = urlsplit(target)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "page"]
+    return HttpResponseRedirect(urlunsplit(parts._replace(query=urlencode(query))))

@@ -11,13 +11,13 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.models import Admin
 from domains.addresses import address_display, domain_display
 from domains.selectors import domains_for
 from domains.units import format_size
 
+from .labels import HIDDEN_FIELDS, VALUE_LABEL_FIELDS, VALUE_LABELS, field_label
 from .models import AuditEntry
 
 
@@ -67,12 +67,14 @@ def _readable(field: str, value: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if field in VALUE_LABEL_FIELDS and isinstance(value, str) and value in VALUE_LABELS:
+        return str(VALUE_LABELS[value])
     if field.endswith("_bytes") and isinstance(value, int):
         return format_size(value) if value else _("unlimited")
     if isinstance(value, list):
         return ", ".join(_readable(field, item) for item in value) or "—"
     if isinstance(value, dict):
-        return ", ".join(f"{key}: {_readable(key, item)}" for key, item in value.items())
+        return ", ".join(f"{field_label(key)}: {_readable(key, item)}" for key, item in value.items())
     if isinstance(value, str) and "@" in value:
         return address_display(value)
     if field in {"name", "domain_name"} and isinstance(value, str) and "." in value:
@@ -90,27 +92,11 @@ def object_display(entry: AuditEntry) -> str:
     return repr_
 
 
-# Row ids and foreign keys mean nothing to a reader: the entry already names the object
-# and its domain.
-_HIDDEN_FIELDS = {"id"}
-
-FIELD_LABELS = {
-    "active": gettext_lazy("active"), "address": gettext_lazy("address"), "destinations": gettext_lazy("destinations"),
-    "name": gettext_lazy("name"), "description": gettext_lazy("description"), "quota_bytes": gettext_lazy("quota"),
-    "max_mailboxes": gettext_lazy("maximum mailboxes"), "max_aliases": gettext_lazy("maximum aliases"),
-    "max_quota_bytes": gettext_lazy("maximum quota per mailbox"), "default_quota_bytes": gettext_lazy("default quota"),
-    "backup_mx": gettext_lazy("backup MX"), "transport": gettext_lazy("transport"), "role": gettext_lazy("role"),
-    "domains": gettext_lazy("domains"), "email": gettext_lazy("e-mail address"), "is_active": gettext_lazy("active"),
-    "username": gettext_lazy("user name"), "local_part": gettext_lazy("address name"), "forwarding": gettext_lazy("forwarding"),
-    "allow_external_forwarding": gettext_lazy("forwarding to other domains"), "deleted": gettext_lazy("deleted with it"),
-}
-
-
 def entry_changes(entry: AuditEntry) -> list[Change]:
     """Before/after as rows a person can read: one per field, values formatted."""
     before, after = entry.before or {}, entry.after or {}
-    fields = [f for f in dict.fromkeys([*before, *after]) if f not in _HIDDEN_FIELDS and not f.endswith("_id")]
-    return [Change(field=str(FIELD_LABELS.get(field, field.replace("_", " "))),
+    fields = [f for f in dict.fromkeys([*before, *after]) if f not in HIDDEN_FIELDS and not f.endswith("_id")]
+    return [Change(field=field_label(field),
                    before=_readable(field, before[field]) if field in before else "",
                    after=_readable(field, after[field]) if field in after else "")
             for field in fields]

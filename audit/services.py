@@ -7,6 +7,8 @@ from typing import Any
 
 from django.db import models
 
+from accounts.models import Admin
+
 from .models import AuditEntry
 
 # Never recorded, whatever the model: hashes are as sensitive as passwords.
@@ -51,8 +53,6 @@ def audit_record(*, actor, action: str, obj: models.Model | None = None, object_
                  object_repr: str = "", domain_name: str = "", before: dict | None = None,
                  after: dict | None = None) -> AuditEntry:
     """Record one change. `actor` is an Admin, None for the CLI, or any object with `audit_label`."""
-    from accounts.models import Admin
-
     if before is not None and after is not None:
         # Keep only what changed, so the log reads as a diff.
         changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}

@@ -5,13 +5,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from domains.addresses import domain_display
+from domains.http import page_size_for
 from domains.params import MAX_PAGE, bounded_int
 
 from . import selectors
 from .forms import AuditFilterForm
-
-PAGE_SIZE = 50
-
 
 class CountlessPage:
     """One page of a queryset, without COUNT(*): the audit log only grows, and counting
@@ -53,7 +51,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
                                        date_to=form.cleaned_data["date_to"])
     else:
         entries = selectors.audit_entries_for(request.user).none()
-    page = CountlessPage(entries, request.GET.get("page"), PAGE_SIZE)
+    page = CountlessPage(entries, request.GET.get("page"), page_size_for(request))
     for entry in page.object_list:
         entry.changes = selectors.entry_changes(entry)
         entry.object_display = selectors.object_display(entry)

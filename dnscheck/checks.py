@@ -13,16 +13,15 @@ import ipaddress
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, Protocol
 
 import dns.reversename
 from django.conf import settings
-from django.utils.translation import gettext as _
-from django.utils import translation
 from django.utils.translation import gettext_lazy
 
 from . import spf
+from .advice import Advice as _  # sentences stored as codes, translated when shown
 from .dnsquery import DnsLookupError, lookup, lookup_addresses, lookup_txt, normalize_name
 
 logger = logging.getLogger(__name__)
@@ -54,11 +53,17 @@ class CheckResult:
     check: str
     status: str
     records: list[str] = field(default_factory=list)
-    explanation: str = ""
+    advice: list[_] = field(default_factory=list)
     recommendation: bool = False
 
+    @property
+    def explanation(self) -> str:
+        """The advice as one paragraph, in the active language."""
+        return " ".join(str(a) for a in self.advice)
+
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {"check": self.check, "status": self.status, "records": self.records,
+                "explanation": self.explanation, "recommendation": self.recommendation}
 
 
 @dataclass(frozen=True)
@@ -99,23 +104,23 @@ class _Findings:
         self.check = check
         self.recommendation = recommendation
         self.records: list[str] = []
-        self.problems: list[tuple[str, str]] = []
+        self.problems: list[tuple[str, _]] = []
 
-    def error(self, text: str) -> None:
+    def error(self, text: _) -> None:
         self.problems.append((ERROR, text))
 
-    def warn(self, text: str) -> None:
+    def warn(self, text: _) -> None:
         self.problems.append((WARNING, text))
 
-    def note(self, text: str) -> None:
+    def note(self, text: _) -> None:
         self.problems.append((OK, text))
 
-    def result(self, ok_text: str) -> CheckResult:
+    def result(self, ok_text: _ | None) -> CheckResult:
         status = max((s for s, _t in self.problems), key=SEVERITY.get, default=OK)
         texts = [t for _s, t in self.problems]
-        if status == OK:
+        if status == OK and ok_text is not None:
             texts.insert(0, ok_text)
-        return CheckResult(self.check, status, self.records, " ".join(texts), self.recommendation)
+        return CheckResult(self.check, status, self.records, texts, self.recommendation)
 
 
 def _guarded(check: str, recommendation: bool = False):
@@ -126,13 +131,13 @@ def _guarded(check: str, recommendation: bool = False):
             try:
                 return function(*args, **kwargs)
             except DnsLookupError as exc:
-                return CheckResult(check, UNKNOWN, [], exc.describe(), recommendation)
+                return CheckResult(check, UNKNOWN, [], [exc.describe()], recommendation)
             except Exception:
                 # A record shaped in a way we did not foresee must not take the page down.
                 logger.exception("DNS check %s failed", check)
-                return CheckResult(check, UNKNOWN, [], _(
+                return CheckResult(check, UNKNOWN, [], [_(
                     "Could not check: the check failed unexpectedly (the error is in the "
-                    "server log). Run it again; if it persists, report it."), recommendation)
+                    "server log). Run it again; if it persists, report it.")], recommendation)
 
         wrapper.__name__ = function.__name__
         wrapper.__doc__ = function.__doc__
@@ -142,10 +147,10 @@ def _guarded(check: str, recommendation: bool = False):
 
 
 def _no_such_domain(check: str, domain: str, recommendation: bool = False) -> CheckResult:
-    return CheckResult(check, ERROR, [], _(
+    return CheckResult(check, ERROR, [], [_(
         "%(domain)s does not exist in the DNS (NXDOMAIN). Register the domain, or check that "
         "its delegation to your DNS hosting is in place, then publish the records below."
-    ) % {"domain": domain}, recommendation)
+    ) % {"domain": domain}], recommendation)
 
 
 # --- MX ----------------------------------------------------------------------------------
@@ -164,11 +169,11 @@ def check_mx(resolver, domain: str, identity: ServerIdentity) -> CheckResult:
     if not hosts:
         found.error(_("%(domain)s has no MX record, so other servers fall back to its A record "
                       "(or give up). Publish “MX 10 %(ours)s.”.") % {"domain": domain, "ours": identity.mx_hosts[0]})
-        return found.result("")
+        return found.result(None)
     if hosts == [""]:
         found.error(_("%(domain)s publishes a null MX (“MX 0 .”): it declares that it accepts no "
                       "mail at all. Replace it with “MX 10 %(ours)s.”.") % {"domain": domain, "ours": identity.mx_hosts[0]})
-        return found.result("")
+        return found.result(None)
     ours = [h for h in hosts if h in identity.mx_hosts]
     others = [h for h in hosts if h not in identity.mx_hosts]
     if not ours:
@@ -176,7 +181,7 @@ def check_mx(resolver, domain: str, identity: ServerIdentity) -> CheckResult:
                       "%(domain)s is delivered elsewhere. Replace them with “MX 10 %(first)s.”.")
                     % {"hosts": ", ".join(others), "ours": ours_text, "domain": domain,
                        "first": identity.mx_hosts[0]})
-        return found.result("")
+        return found.result(None)
     if others:
         found.warn(_("Some MX records point at other hosts (%(hosts)s). That is right only if they "
                      "are backup MX servers you run; otherwise remove them.") % {"hosts": ", ".join(others)})
@@ -203,9 +208,9 @@ def check_mx(resolver, domain: str, identity: ServerIdentity) -> CheckResult:
 # --- SPF ---------------------------------------------------------------------------------
 
 _ALL_EXPLANATIONS = {
-    "-": gettext_lazy("It ends with “-all” (fail): receivers may reject mail from any other "
+    "-": _("It ends with “-all” (fail): receivers may reject mail from any other "
                       "server, the strongest protection against spoofing."),
-    "~": gettext_lazy("It ends with “~all” (soft fail): mail from other servers is not rejected "
+    "~": _("It ends with “~all” (soft fail): mail from other servers is not rejected "
                       "by SPF alone but marked as suspicious (DMARC then decides). Switch to "
                       "“-all” once you are sure every legitimate sender is listed."),
 }
@@ -221,25 +226,24 @@ def check_spf(resolver, domain: str, identity: ServerIdentity) -> CheckResult:
     records = [t for t in texts if spf.is_spf_record(t)]
     found.records = records
     if not records:
-        hint = ""
-        if any(t.lower().startswith("v=spf") for t in texts):
-            hint = " " + _("A TXT record looks like SPF but does not start with exactly “v=spf1 ”.")
         found.error(_("%(domain)s has no SPF record, so receivers cannot tell which servers may send "
                       "its mail and treat it as suspicious. Publish one TXT record such as the "
-                      "one below.") % {"domain": domain} + hint)
-        return found.result("")
+                      "one below.") % {"domain": domain})
+        if any(t.lower().startswith("v=spf") for t in texts):
+            found.error(_("A TXT record looks like SPF but does not start with exactly “v=spf1 ”."))
+        return found.result(None)
     if len(records) > 1:
         found.error(_("%(domain)s publishes %(count)d SPF records. There must be exactly one: with "
                       "two, receivers return “permerror” and ignore SPF entirely. Merge them into a "
                       "single record.") % {"domain": domain, "count": len(records)})
-        return found.result("")
+        return found.result(None)
     try:
         terms = spf.parse(records[0])
         lookups = spf.count_lookups(resolver, domain)
     except spf.SpfPermError as exc:
         found.error(_("The SPF record is invalid (%(reason)s); receivers treat it as “permerror”, "
                       "as if there were none. Fix it as shown below.") % {"reason": exc})
-        return found.result("")
+        return found.result(None)
     except spf.SpfTempError as exc:
         raise exc.lookup_error from None
     for term in terms:
@@ -274,11 +278,11 @@ def check_spf(resolver, domain: str, identity: ServerIdentity) -> CheckResult:
         qualifier = spf.effective_all(resolver, domain, terms)
     except spf.SpfPermError as exc:
         found.error(_("The record it redirects to is invalid (%(reason)s).") % {"reason": exc})
-        return found.result("")
+        return found.result(None)
     except spf.SpfTempError as exc:
         raise exc.lookup_error from None
     if qualifier in _ALL_EXPLANATIONS:
-        found.note(str(_ALL_EXPLANATIONS[qualifier]))
+        found.note(_ALL_EXPLANATIONS[qualifier])
     elif qualifier == "+":
         found.error(_("It ends with “+all”: every server on the Internet may send as %(domain)s. "
                       "End it with “-all” (or “~all”).") % {"domain": domain})
@@ -311,7 +315,7 @@ def check_dkim(resolver, domain: str, keys: Iterable[PublishedKey]) -> CheckResu
         found.warn(_("The panel holds no DKIM key for %(domain)s, so its mail is not signed and "
                      "DMARC can only rely on SPF. Generate a key below, then publish its record.")
                    % {"domain": domain})
-        return found.result("")
+        return found.result(None)
     for key in keys:
         name = f"{key.selector}._domainkey.{domain}"
         texts, _nx = lookup_txt(resolver, name)
@@ -382,11 +386,11 @@ def check_dmarc(resolver, domain: str, identity: ServerIdentity) -> CheckResult:
             found.error(_("No DMARC record at %(name)s: receivers apply no policy to mail that fails "
                           "SPF and DKIM, and nobody gets reports. Publish the record below (start "
                           "with p=none to monitor, then quarantine or reject).") % {"name": name})
-        return found.result("")
+        return found.result(None)
     if len(records) > 1:
         found.error(_("%(name)s has %(count)d DMARC records; receivers ignore DMARC when there is "
                       "more than one. Keep exactly one.") % {"name": name, "count": len(records)})
-        return found.result("")
+        return found.result(None)
     tags: dict[str, str] = {}
     parts = [p.strip() for p in records[0].split(";")]
     for part in parts:
@@ -444,7 +448,7 @@ def check_ptr(resolver, identity: ServerIdentity) -> CheckResult:
     if not identity.addresses:
         found.warn(_("No public address is configured (MAILADMIN_PUBLIC_IPV4 / _IPV6), so the "
                      "reverse DNS cannot be checked."))
-        return found.result("")
+        return found.result(None)
     for address in identity.addresses:
         reverse = str(dns.reversename.from_address(address)).rstrip(".")
         answer = lookup(resolver, reverse, "PTR")
@@ -507,7 +511,7 @@ def check_mta_sts(resolver, domain: str, identity: ServerIdentity) -> CheckResul
         "you only over verified TLS. Publish the TXT record below and the policy file at "
         "https://mta-sts.%(domain)s/.well-known/mta-sts.txt.") % {"name": name, "domain": domain})
     if record is None:
-        return found.result("")
+        return found.result(None)
     tags = _tag_list(record)
     if tags.get("v") != "STSv1" or not record.startswith("v=STSv1"):
         found.error(_("The record must start with exactly “v=STSv1” (case matters: “v=STSV1” is "
@@ -527,7 +531,7 @@ def check_tls_rpt(resolver, domain: str, identity: ServerIdentity) -> CheckResul
         "Recommended: no TLS-RPT record at %(name)s. With one, other servers report TLS delivery "
         "failures to you. Publish the TXT record below.") % {"name": name})
     if record is None:
-        return found.result("")
+        return found.result(None)
     tags = _tag_list(record)
     if not record.startswith("v=TLSRPTv1"):
         found.error(_("The record must start with exactly “v=TLSRPTv1”."))
@@ -557,15 +561,8 @@ def run_checks(resolver, domain: str, identity: ServerIdentity, dkim_keys: Itera
         (check_mta_sts, (resolver, domain, identity)),
         (check_tls_rpt, (resolver, domain, identity)),
     ]
-    language = translation.get_language()
-
-    def call(function, args):
-        # Translations are per thread: explain in the caller's language.
-        with translation.override(language):
-            return function(*args)
-
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        futures = [pool.submit(call, function, args) for function, args in calls]
+        futures = [pool.submit(function, *args) for function, args in calls]
         return [future.result() for future in futures]
 
 

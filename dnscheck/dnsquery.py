@@ -12,7 +12,8 @@ import dns.exception
 import dns.message
 import dns.resolver
 from django.conf import settings
-from django.utils.translation import gettext as _
+
+from .advice import Advice as _  # stored as codes, translated when shown (advice.py)
 
 
 def resolver_from_settings() -> dns.resolver.Resolver:
@@ -43,7 +44,8 @@ class DnsLookupError(Exception):
         self.rdtype = rdtype
         self.detail = detail
 
-    def describe(self) -> str:
+    def describe(self) -> _:
+        """What went wrong and what to do, as advice (str() gives the text)."""
         params = {"name": self.name, "type": self.rdtype}
         if self.kind == "timeout":
             text = _("Could not check: the DNS query for %(type)s %(name)s timed out. The domain's "

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from domains.models import Domain
 
+from .advice import render as render_advice
 from .checks import CHECK_TITLES, STATUS_CHOICES
 
 SELECTOR_SQL_RE = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
@@ -91,7 +92,9 @@ class DnsCheckResult(models.Model):
     check_name = models.CharField(_("check"), max_length=16, choices=list(CHECK_TITLES.items()))
     status = models.CharField(_("status"), max_length=8, choices=STATUS_CHOICES)
     records = models.JSONField(_("records found"), default=list, blank=True)
-    explanation = models.TextField(_("explanation"), blank=True)
+    # What is wrong and what to do, as message ids and parameters (dnscheck/advice.py):
+    # translated for whoever reads it, not fixed in the language of whoever ran the check.
+    advice = models.JSONField(_("advice"), default=list, blank=True)
     recommendation = models.BooleanField(_("recommendation only"), default=False)
 
     class Meta:
@@ -105,3 +108,8 @@ class DnsCheckResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.check_name}: {self.status}"
+
+    @property
+    def explanation(self) -> str:
+        """The advice in the active language."""
+        return render_advice(self.advice)

@@ -1,6 +1,7 @@
 """Reads for the DNS pages and the domain list badge."""
 from __future__ import annotations
 
+from django.http import Http404
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from domains.models import Domain
@@ -36,8 +37,6 @@ def dkim_keys_for(domain: Domain) -> QuerySet[DkimKey]:
 
 
 def get_dkim_key_for_domain(domain: Domain, pk) -> DkimKey:
-    from django.http import Http404
-
     try:
         return DkimKey.objects.select_related("domain").defer("private_key").get(domain=domain, pk=pk)
     except (DkimKey.DoesNotExist, ValueError, TypeError):

@@ -142,7 +142,7 @@ def _dns_check_run(*, domain: Domain, acting_user, resolver, identity) -> DnsChe
                                          duration_ms=duration_ms)
         DnsCheckResult.objects.bulk_create(
             DnsCheckResult(run=run, position=position, check_name=r.check, status=r.status, records=r.records,
-                           explanation=r.explanation, recommendation=r.recommendation)
+                           advice=[a.as_json() for a in r.advice], recommendation=r.recommendation)
             for position, r in enumerate(results)
         )
         audit_record(actor=acting_user, action="dns.check", obj=run, domain_name=domain.name,

@@ -11,8 +11,10 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from django.utils.translation import gettext as _
+import dns.reversename
 
+
+from .advice import Advice as _  # reasons end up in stored advice (advice.py)
 from .dnsquery import DnsLookupError, lookup, lookup_txt, normalize_name
 
 MAX_LOOKUPS = 10  # RFC 7208 4.6.4: mechanisms and modifiers that query DNS
@@ -257,8 +259,6 @@ class SpfEvaluator:
         if name == "exists":
             return bool(self._lookup(target, "A"))
         if name == "ptr":
-            import dns.reversename
-
             names = self._lookup(str(dns.reversename.from_address(str(ip))), "PTR")[:MAX_MX_OR_PTR_NAMES]
             rdtype = "A" if ip.version == 4 else "AAAA"
             for ptr in names:

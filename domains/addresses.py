@@ -38,7 +38,9 @@ def normalize_domain(value: str) -> str:
         ascii_name = idna.encode(name, uts46=True).decode("ascii")
     except idna.IDNAError as exc:
         raise idna_error(value, exc) from exc
-    ascii_name = ascii_name.lower()
+    # UTS #46 maps the ideographic and fullwidth full stops (。．) to "." only now: the root's
+    # trailing dot in those scripts is dropped like an ASCII one.
+    ascii_name = ascii_name.lower().removesuffix(".")
     labels = ascii_name.split(".")
     if len(labels) < 2:
         raise ValidationError(

@@ -11,6 +11,7 @@ from accounts.models import Admin
 
 from . import selectors
 from .addresses import domain_label
+from .form_mixins import ConfirmDeactivationMixin
 
 # One destination per line; commas and spaces also separate, as people paste lists.
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -75,7 +76,7 @@ class AliasCreateForm(forms.Form):
         return data
 
 
-class AliasUpdateForm(forms.Form):
+class AliasUpdateForm(ConfirmDeactivationMixin, forms.Form):
     destinations = DestinationsField(label=_("Destinations"), help_text=_("One address per line."),
                                      error_messages={"required": _("Enter at least one destination address.")})
     active = forms.BooleanField(label=_("Active"), required=False)

@@ -7,57 +7,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django.views.decorators.http import require_http_methods
 
-from . import selectors, services
+from . import references, selectors, services
 from .addresses import address_display, normalize_local_part
 from .alias_forms import AliasCreateForm, AliasDomainApproveForm, AliasDomainForm, AliasUpdateForm, ForwardingForm
+from .bulk import action_choices
+from .effects import deactivation_warning
+from .http import (ACTIVE_FILTERS, back, deactivation_unconfirmed, done, fragment, int_or_none, paginate, posted,
+                   toggled)
 from .name_claims import lookalike_findings
-from .params import page_param, pk_param
-
-PAGE_SIZE = 50
-ACTIVE_FILTERS = {"yes": True, "no": False}
-
-
-
-def _posted(request: HttpRequest):
-    """The submitted data on POST (even when empty, so the form validates), None on GET."""
-    return request.POST if request.method == "POST" else None
-
-def _done(request: HttpRequest, url: str) -> HttpResponse:
-    """After a successful write: htmx follows with a full page load, plain forms redirect."""
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
-
-
-def _back(request: HttpRequest, default: str) -> str:
-    """The list the admin came from (kept with its filters), if it is one of ours."""
-    url = request.POST.get("next") or request.GET.get("next") or ""
-    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
-        return url
-    return default
-
-
-def _toggled(request: HttpRequest, *, back: str, row: str, context: dict, message: str) -> HttpResponse:
-    """After an inline activate/deactivate: htmx gets the new table row, plain forms go back."""
-    if request.htmx:
-        return render(request, row, context)
-    messages.success(request, message)
-    return redirect(back)
-
-
-def _int(value) -> int | None:
-    return pk_param(value)
-
+from .params import pk_param
 
 # --- aliases -------------------------------------------------------------------------
 
@@ -71,19 +35,20 @@ def alias_list(request: HttpRequest, domain_pk: int | None = None) -> HttpRespon
         sort = "address"
     aliases = selectors.alias_list(request.user, domain=domain, query=query,
                                    active=ACTIVE_FILTERS.get(active_filter), sort=sort)
-    page = Paginator(aliases, PAGE_SIZE).get_page(page_param(request))
+    page = paginate(request, aliases)
     template = "domains/alias_list.html"
     if request.htmx and request.htmx.target == "alias-table":
         template += "#alias-table"
     return render(request, template, {
         "domain": domain, "page": page, "query": query, "active_filter": active_filter, "sort": sort,
+        "bulk_actions": action_choices("alias"),
     })
 
 
 @require_http_methods(["GET", "POST"])
 def alias_create(request: HttpRequest) -> HttpResponse:
     initial = {"domain": request.GET.get("domain")}
-    form = AliasCreateForm(_posted(request), user=request.user, initial=initial)
+    form = AliasCreateForm(posted(request), user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -94,11 +59,11 @@ def alias_create(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(request, _("Alias %(address)s created.") % {"address": alias.display_address})
-            return _done(request, reverse("domains:domain-alias-list", args=[alias.domain_id]))
+            return done(request, reverse("domains:domain-alias-list", args=[alias.domain_id]))
     # When the domain is known (from the list it came from, or the posted form), say how
     # close it is to its alias limit before the admin hits it.
     domain = (form.cleaned_data.get("domain") if form.is_bound and hasattr(form, "cleaned_data")
-              else selectors.domains_holding_addresses(request.user).filter(pk=_int(initial["domain"])).first())
+              else selectors.domains_holding_addresses(request.user).filter(pk=int_or_none(initial["domain"])).first())
     usage = selectors.alias_usage(domain) if domain else None
     template = "domains/alias_form.html"
     if request.htmx:
@@ -109,7 +74,7 @@ def alias_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def alias_address_check(request: HttpRequest) -> HttpResponse:
     """htmx: is the address being typed free in this domain? Silent about other domains."""
-    domain = selectors.domains_holding_addresses(request.user).filter(pk=_int(request.GET.get("domain"))).first()
+    domain = selectors.domains_holding_addresses(request.user).filter(pk=int_or_none(request.GET.get("domain"))).first()
     local_part = request.GET.get("local_part", "")
     catchall = bool(request.GET.get("catchall"))
     state, message = "", ""
@@ -135,7 +100,7 @@ def alias_address_check(request: HttpRequest) -> HttpResponse:
 def alias_update(request: HttpRequest, pk: int) -> HttpResponse:
     alias = selectors.get_plain_alias_for_admin(request.user, pk)
     initial = {"destinations": "\n".join(alias.display_destinations), "active": alias.active}
-    form = AliasUpdateForm(_posted(request), initial=initial)
+    form = AliasUpdateForm(posted(request), initial=initial, deactivation_warning=deactivation_warning(alias))
     if request.method == "POST" and form.is_valid():
         try:
             services.alias_update(alias=alias, destinations=form.cleaned_data["destinations"],
@@ -144,21 +109,28 @@ def alias_update(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(request, _("Alias %(address)s saved.") % {"address": alias.display_address})
-            return _done(request, _back(request, reverse("domains:domain-alias-list", args=[alias.domain_id])))
+            return done(request, back(request, reverse("domains:domain-alias-list", args=[alias.domain_id])))
     template = "domains/alias_form.html"
     if request.htmx:
         template += "#form"
-    return render(request, template, {"form": form, "alias": alias, "next_url": _back(request, "")})
+    return render(request, template, {"form": form, "alias": alias, "next_url": back(request, "")})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def alias_set_active(request: HttpRequest, pk: int) -> HttpResponse:
+    """POST active=1|0 (0 needs confirmed=1); GET is the confirmation page for deactivating."""
     alias = selectors.get_plain_alias_for_admin(request.user, pk)
+    unconfirmed = deactivation_unconfirmed(
+        request, name=alias.display_address, warning=deactivation_warning(alias),
+        url=reverse("domains:alias-set-active", args=[alias.pk]),
+        back_url=back(request, reverse("domains:domain-alias-list", args=[alias.domain_id])))
+    if unconfirmed:
+        return unconfirmed
     alias = services.alias_set_active(alias=alias, active=request.POST.get("active") == "1",
                                       acting_user=request.user)
     message = (_("Alias %(address)s activated.") if alias.active
                else _("Alias %(address)s deactivated.")) % {"address": alias.display_address}
-    return _toggled(request, back=_back(request, reverse("domains:domain-alias-list", args=[alias.domain_id])),
+    return toggled(request, back=back(request, reverse("domains:domain-alias-list", args=[alias.domain_id])),
                     row="domains/alias_list.html#alias-row", context={"alias": alias}, message=message)
 
 
@@ -168,8 +140,9 @@ def alias_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         services.alias_delete(alias=alias, acting_user=request.user)
         messages.success(request, _("Alias %(address)s deleted.") % {"address": alias.display_address})
-        return _done(request, reverse("domains:domain-alias-list", args=[alias.domain_id]))
-    return render(request, "domains/alias_confirm_delete.html", {"alias": alias})
+        return done(request, reverse("domains:domain-alias-list", args=[alias.domain_id]))
+    return render(request, "domains/alias_confirm_delete.html",
+                  {"alias": alias, "references": references.alias_references(alias)})
 
 
 # --- a mailbox's forwarding ----------------------------------------------------------
@@ -184,7 +157,7 @@ def mailbox_forwarding(request: HttpRequest, pk: int) -> HttpResponse:
                    "keep_copy": mailbox.address in forwarding.destinations}
     else:
         initial = {"destinations": "", "keep_copy": True}
-    form = ForwardingForm(_posted(request), initial=initial)
+    form = ForwardingForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             alias = services.mailbox_set_forwarding(
@@ -199,7 +172,7 @@ def mailbox_forwarding(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Forwarding of %(address)s saved.")
                                  % {"address": mailbox.display_address})
-            return _done(request, reverse("domains:mailbox-forwarding", args=[mailbox.pk]))
+            return done(request, reverse("domains:mailbox-forwarding", args=[mailbox.pk]))
     template = "domains/mailbox_forwarding.html"
     if request.htmx:
         template += "#form"
@@ -215,18 +188,18 @@ def alias_domain_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:200]
     pending = request.GET.get("pending") == "1"
     alias_domains = selectors.alias_domain_list(request.user, domain=domain, query=query, pending=pending)
-    page = Paginator(alias_domains, PAGE_SIZE).get_page(page_param(request))
+    page = paginate(request, alias_domains)
     template = "domains/aliasdomain_list.html"
     if request.htmx and request.htmx.target == "aliasdomain-table":
         template += "#aliasdomain-table"
     awaiting = selectors.alias_domain_list(request.user, domain=domain, pending=True).count()
     return render(request, template, {"domain": domain, "page": page, "query": query, "pending": pending,
-                                      "awaiting": awaiting})
+                                      "awaiting": awaiting, "bulk_actions": action_choices("aliasdomain")})
 
 
 @require_http_methods(["GET", "POST"])
 def alias_domain_create(request: HttpRequest) -> HttpResponse:
-    form = AliasDomainForm(_posted(request), user=request.user,
+    form = AliasDomainForm(posted(request), user=request.user,
                            initial={"target": request.GET.get("domain")})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -242,7 +215,7 @@ def alias_domain_create(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Alias domain %(name)s requested: a superadmin must approve it "
                                             "before this server accepts mail for it.") % {"name": alias_domain.display_name})
-            return _done(request, reverse("domains:aliasdomain-list"))
+            return done(request, reverse("domains:aliasdomain-list"))
     template = "domains/aliasdomain_form.html"
     if request.htmx:
         template += "#form"
@@ -255,7 +228,7 @@ def alias_domain_approve(request: HttpRequest, pk: int) -> HttpResponse:
     alias_domain = selectors.get_alias_domain_for_admin(request.user, pk)
     if not request.user.is_superadmin:
         raise PermissionDenied
-    form = AliasDomainApproveForm(_posted(request))
+    form = AliasDomainApproveForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.alias_domain_approve(alias_domain=alias_domain, acting_user=request.user,
@@ -264,24 +237,31 @@ def alias_domain_approve(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(request, _("Alias domain %(name)s approved.") % {"name": alias_domain.display_name})
-            return _done(request, reverse("domains:aliasdomain-list"))
+            return done(request, reverse("domains:aliasdomain-list"))
     return render(request, "domains/aliasdomain_confirm_approve.html", {
         "alias_domain": alias_domain, "form": form, "findings": lookalike_findings(alias_domain.name)})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def alias_domain_set_active(request: HttpRequest, pk: int) -> HttpResponse:
+    """POST active=1|0 (0 needs confirmed=1); GET is the confirmation page for deactivating."""
     alias_domain = selectors.get_alias_domain_for_admin(request.user, pk)
+    unconfirmed = deactivation_unconfirmed(
+        request, name=alias_domain.display_name, warning=deactivation_warning(alias_domain),
+        url=reverse("domains:aliasdomain-set-active", args=[alias_domain.pk]),
+        back_url=back(request, reverse("domains:aliasdomain-list")))
+    if unconfirmed:
+        return unconfirmed
     try:
         alias_domain = services.alias_domain_set_active(alias_domain=alias_domain,
                                                         active=request.POST.get("active") == "1",
                                                         acting_user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return _done(request, _back(request, reverse("domains:aliasdomain-list")))
+        return done(request, back(request, reverse("domains:aliasdomain-list")))
     message = (_("Alias domain %(name)s activated.") if alias_domain.active
                else _("Alias domain %(name)s deactivated.")) % {"name": alias_domain.display_name}
-    return _toggled(request, back=_back(request, reverse("domains:aliasdomain-list")),
+    return toggled(request, back=back(request, reverse("domains:aliasdomain-list")),
                     row="domains/aliasdomain_list.html#aliasdomain-row", context={"alias_domain": alias_domain},
                     message=message)
 
@@ -292,5 +272,6 @@ def alias_domain_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         services.alias_domain_delete(alias_domain=alias_domain, acting_user=request.user)
         messages.success(request, _("Alias domain %(name)s deleted.") % {"name": alias_domain.display_name})
-        return _done(request, reverse("domains:aliasdomain-list"))
-    return render(request, "domains/aliasdomain_confirm_delete.html", {"alias_domain": alias_domain})
+        return done(request, reverse("domains:aliasdomain-list"))
+    return render(request, "domains/aliasdomain_confirm_delete.html",
+                  {"alias_domain": alias_domain, "references": references.alias_domain_references(alias_domain)})

@@ -26,17 +26,19 @@ def size_arg(value: str) -> int:
     try:
         return parse_size(value)
     except ValidationError as exc:
-        raise argparse.ArgumentTypeError(exc.messages[0]) from None
+        raise argparse.ArgumentTypeError(printable(exc.messages[0])) from None
 
 
 def validation_message(exc: ValidationError) -> str:
+    """One line for the terminal. Messages quote what was typed: non-printables are escaped
+    (an ESC sequence in a refused name must not reach the terminal through the error)."""
     if hasattr(exc, "error_dict"):
         parts = []
         for field, errors in exc.message_dict.items():
             prefix = "" if field == "__all__" else f"{field}: "
             parts.extend(prefix + message for message in errors)
-        return "; ".join(parts)
-    return "; ".join(exc.messages)
+        return printable("; ".join(parts))
+    return printable("; ".join(exc.messages))
 
 
 def run_service(call: Callable[[], Any]) -> Any:

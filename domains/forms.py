@@ -6,8 +6,10 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .addresses import normalize_domain, normalize_local_part
+from .form_mixins import ConfirmDeactivationMixin
 from .services import ROLE_ADDRESSES
 from .text import validate_plain_text
 from .units import MAX_LENGTH, format_quota, parse_size
@@ -66,7 +68,7 @@ class KeepSizeWhenEmpty:
         return data
 
 
-class DomainForm(KeepSizeWhenEmpty, forms.Form):
+class DomainForm(ConfirmDeactivationMixin, KeepSizeWhenEmpty, forms.Form):
     description = forms.CharField(label=_("Description"), required=False, max_length=255,
                                   validators=[validate_plain_text])
     active = forms.BooleanField(label=_("Active"), required=False, initial=True)
@@ -87,12 +89,28 @@ class DomainForm(KeepSizeWhenEmpty, forms.Form):
     # Fields a domain admin may change on their own domains; limits and routing stay with superadmins.
     DOMAIN_ADMIN_FIELDS = ("description", "default_quota_bytes", "allow_external_forwarding")
 
-    def __init__(self, *args, limited: bool = False, **kwargs):
+    def __init__(self, *args, limited: bool = False, external_forwardings: int = 0, **kwargs):
+        """`external_forwardings`: how many forwardings of the domain reach other servers now
+        (selectors.external_forwarding_count); when some do, turning off forwarding to other
+        servers offers to stop them too."""
         super().__init__(*args, **kwargs)
         if limited:
             for name in list(self.fields):
                 if name not in self.DOMAIN_ADMIN_FIELDS:
                     del self.fields[name]
+        if external_forwardings:
+            self.fields["drop_external_forwarding"] = forms.BooleanField(
+                label=ngettext("When turning this off, also stop the %(count)d forwarding to other servers",
+                               "When turning this off, also stop the %(count)d forwardings to other servers",
+                               external_forwardings) % {"count": external_forwardings},
+                required=False, initial=True,
+                help_text=_("Their addresses on other servers are removed; copies kept in the mailboxes stay. "
+                            "Left unticked, existing forwardings keep working."))
+            # Right under the setting it belongs to.
+            order = list(self.fields)
+            order.remove("drop_external_forwarding")
+            order.insert(order.index("allow_external_forwarding") + 1, "drop_external_forwarding")
+            self.order_fields(order)
 
 
 class DomainCreateForm(DomainForm):
@@ -154,7 +172,7 @@ class MailboxCreateForm(KeepSizeWhenEmpty, PasswordPairMixin, forms.Form):
         return normalize_local_part(self.cleaned_data["local_part"])
 
 
-class MailboxUpdateForm(KeepSizeWhenEmpty, forms.Form):
+class MailboxUpdateForm(ConfirmDeactivationMixin, KeepSizeWhenEmpty, forms.Form):
     name = forms.CharField(label=_("Display name"), required=False, max_length=255,
                            validators=[validate_plain_text])
     quota_bytes = SizeField(label=_("Quota"))
@@ -168,3 +186,12 @@ class MailboxPasswordForm(PasswordPairMixin, forms.Form):
                                help_text=password_validators_help_text_html())
     password_confirm = forms.CharField(label=_("New password again"), required=False, strip=False,
                                        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+
+class MailboxRenameForm(forms.Form):
+    local_part = forms.CharField(label=_("New address name"), max_length=64,
+                                 help_text=_("The part before the @. Mail on disk stays where it is; "
+                                             "aliases and the forwarding follow the new address."))
+
+    def clean_local_part(self):
+        return normalize_local_part(self.cleaned_data["local_part"])

@@ -23,6 +23,28 @@ from pathlib import Path
 _LIVE_DOMAIN = "d.active AND NOT d.backup_mx"
 
 
+def _disabled(answer: str) -> str:
+    """A query answering `answer` when the key is an inactive mailbox, or an inactive alias that
+    is no forwarding, of a live domain, also as name@alias-domain. Inactive addresses must stop
+    there: left out of every map, Postfix would try @domain next and give them to the catch-all."""
+    def inactive(address: str) -> str:
+        return (f"(EXISTS (SELECT 1 FROM mailbox m WHERE m.address = {address} AND NOT m.active) "
+                f"OR (NOT EXISTS (SELECT 1 FROM mailbox m WHERE m.address = {address}) "
+                f"AND EXISTS (SELECT 1 FROM alias a WHERE a.address = {address} AND NOT a.active "
+                f"AND a.mailbox_id IS NULL)))")
+    return (f"SELECT {answer} FROM domain d WHERE d.name = '%d' AND {_LIVE_DOMAIN} AND {inactive(QUOTED_KEY)} "
+            f"UNION ALL SELECT {answer} FROM alias_domain ad JOIN domain d ON d.id = ad.target_id "
+            f"WHERE ad.name = '%d' AND ad.active AND {_LIVE_DOMAIN} AND {inactive(ON_TARGET)}")
+
+
+QUOTED_KEY = "'%s'"
+ON_TARGET = "'%u' || '@' || d.name"   # name@alias-domain as name@target
+
+
+# RFC 3463 X.2.1: "Mailbox disabled, not accepting messages".
+DISABLED_REPLY = "550 5.2.1 Mailbox disabled, not accepting messages"
+
+
 @dataclass(frozen=True)
 class PostfixMap:
     name: str          # file name without .cf
@@ -60,6 +82,13 @@ POSTFIX_MAPS: list[PostfixMap] = [
     ),
     # virtual_alias_maps: Postfix tries the full address in every table, in this order, before
     # it tries @domain; so a mailbox (mapped to itself) always wins over the catch-all.
+    PostfixMap(
+        "disabled_recipient_maps", "virtual_alias_maps",
+        _disabled("'%s'"),
+        "An inactive mailbox or alias maps to itself, first, so that neither its forwarding nor "
+        "the catch-all applies; mail reaching it through an alias then bounces at Dovecot.",
+        "john@example.org",
+    ),
     PostfixMap(
         "virtual_alias_maps", "virtual_alias_maps",
         "SELECT array_to_string(a.destinations, ',') FROM alias a JOIN domain d ON d.id = a.domain_id "
@@ -103,14 +132,24 @@ POSTFIX_MAPS: list[PostfixMap] = [
         "A per-domain transport (e.g. relay:[mx1.example.org] for a backup MX).", "relay.example",
     ),
     PostfixMap(
+        "recipient_access", "smtpd_recipient_restrictions",
+        _disabled("'" + DISABLED_REPLY + "'"),
+        "check_recipient_access: an inactive mailbox or alias is refused at RCPT time.",
+        "john@example.org",
+    ),
+    PostfixMap(
         "sender_login_maps", "smtpd_sender_login_maps",
-        "SELECT m.address FROM mailbox m JOIN domain d ON d.id = m.domain_id "
-        "WHERE m.address = '%s' AND m.active AND " + _LIVE_DOMAIN + " "
-        "UNION SELECT m.address FROM alias a JOIN mailbox m ON m.address = ANY (a.destinations) "
-        "JOIN domain d ON d.id = m.domain_id "
-        "WHERE a.address = '%s' AND a.active AND m.active AND " + _LIVE_DOMAIN,
+        "WITH k (address) AS (SELECT '%s'::text UNION SELECT '%u' || '@' || d.name FROM alias_domain ad "
+        "JOIN domain d ON d.id = ad.target_id WHERE ad.name = '%d' AND ad.active AND " + _LIVE_DOMAIN + ") "
+        "SELECT m.address FROM k JOIN mailbox m ON m.address = k.address JOIN domain d ON d.id = m.domain_id "
+        "WHERE m.active AND " + _LIVE_DOMAIN + " "
+        "UNION SELECT m.address FROM k JOIN alias a ON a.address = k.address "
+        "JOIN domain ad ON ad.id = a.domain_id JOIN mailbox m ON m.address = ANY (a.destinations) "
+        "JOIN domain d ON d.id = m.domain_id WHERE a.active AND a.mailbox_id IS NULL "
+        "AND ad.active AND NOT ad.backup_mx AND m.active AND " + _LIVE_DOMAIN,
         "Which logins may use this envelope sender: the mailbox itself, and the mailboxes an "
-        "alias delivers to.", "info@example.org",
+        "alias names, also as name@alias-domain. A forwarding or a catch-all grants nothing "
+        "(the query uses %u, so Postfix skips it for the key @domain).", "info@example.org",
     ),
 ]
 
@@ -137,6 +176,8 @@ QUOTA_TABLES = ["quota_usage"]
 
 @dataclass(frozen=True)
 class MailConfigOptions:
+    # One host, or several, comma-separated, each optionally with its own :port: read-only
+    # replicas first, then the primary (see db_hosts()).
     db_host: str
     db_port: int
     db_name: str
@@ -150,7 +191,10 @@ class MailConfigOptions:
 
 
 def dovecot_user_query(options: MailConfigOptions) -> str:
-    return DOVECOT_USER_QUERY_TEMPLATE.format(mail_root=options.mail_root.rstrip("/"),
+    if "'" in options.mail_root or "\\" in options.mail_root:
+        # It is spliced into the SQL of user_query as a string literal.
+        raise ValueError("the mail root cannot contain quotes or backslashes")
+    return DOVECOT_USER_QUERY_TEMPLATE.format(mail_root=_postfix_quote(options.mail_root).rstrip("/"),
                                               uid=int(options.uid), gid=int(options.gid))
 
 
@@ -161,19 +205,54 @@ def _postfix_quote(value: str) -> str:
     return value
 
 
-def _dovecot_connect(options: MailConfigOptions, role: str, password: str) -> str:
+def db_hosts(options: MailConfigOptions) -> list[tuple[str, int]]:
+    """[(host, port)] from `db_host` ("replica1,replica2:5433,primary"; a host without a port
+    takes `db_port`); raises ValueError for an empty entry, a bad port or a socket path
+    (Postfix's chrooted daemons reach the database over TCP only)."""
+    hosts = []
+    for entry in options.db_host.split(","):
+        entry = entry.strip()
+        host, sep, port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        if not host or host.startswith("/"):
+            raise ValueError(f"database host {entry!r}: give a TCP host name or address")
+        if sep and not port.isdigit():
+            raise ValueError(f"database host {entry!r}: the port must be a number")
+        hosts.append((host, int(port) if sep else int(options.db_port)))
+    return hosts
+
+
+# How long a client waits for a database host that does not answer before trying the next
+# one (libpq's connect_timeout, seconds): a primary lost without a TCP reset would otherwise
+# hold every Dovecot login for the kernel's full connect timeout.
+CONNECT_TIMEOUT_SECONDS = 3
+
+
+def _dovecot_connect(options: MailConfigOptions, role: str, password: str, *, writes: bool = False) -> str:
+    """libpq parameters for Dovecot. With several hosts, libpq tries them in the given order
+    (replicas first) and moves to the next when one is down; `writes` (the quota dict) adds
+    target_session_attrs=read-write, so that libpq settles on whichever host is the primary,
+    also after a failover promoted a replica."""
     def quoted(value: str) -> str:
         # libpq connection strings: single-quote values, escaping quotes and backslashes.
-        return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
-    return (f"host={quoted(options.db_host)} port={int(options.db_port)} dbname={quoted(options.db_name)} "
-            f"user={quoted(role)} password={quoted(password)}")
+        # Dovecot's .conf.ext files end a value at the line break, as main.cf does.
+        return "'" + _postfix_quote(str(value)).replace("\\", "\\\\").replace("'", "\\'") + "'"
+    hosts = db_hosts(options)
+    connect = (f"host={quoted(','.join(h for h, _ in hosts))} port={quoted(','.join(str(p) for _, p in hosts))} "
+               f"dbname={quoted(options.db_name)} user={quoted(role)} password={quoted(password)}")
+    if len(hosts) > 1:
+        connect += f" connect_timeout={CONNECT_TIMEOUT_SECONDS}"
+        if writes:
+            connect += " target_session_attrs=read-write"
+    return connect
 
 
 def render_postfix_map(pmap: PostfixMap, options: MailConfigOptions) -> str:
     return "\n".join([
         f"# {pmap.setting}: {pmap.purpose}",
         "# Generated by `manage.py mailconfig`; see docs/mailstack.md.",
-        f"hosts = inet:{_postfix_quote(options.db_host)}:{int(options.db_port)}",
+        # Several hosts: Postfix tries them in random order and skips one that fails for a
+        # minute (pgsql_table(5)); every host answers these read-only queries.
+        "hosts = " + " ".join(f"inet:{_postfix_quote(host)}:{port}" for host, port in db_hosts(options)),
         f"dbname = {_postfix_quote(options.db_name)}",
         f"user = {_postfix_quote(options.reader_role)}",
         f"password = {_postfix_quote(options.reader_password)}",
@@ -192,6 +271,10 @@ def render_main_cf_snippet(postfix_dir: Path) -> str:
              "# Lookups go through proxymap, so chrooted daemons and a single pool of",
              "# database connections serve them."]
     lines += [f"{setting} = {maps_for(setting)}" for setting in settings]
+    # Inactive mailboxes and aliases are refused at RCPT time. This replaces any earlier
+    # smtpd_recipient_restrictions: put your own restrictions after ours on this line.
+    lines += [f"smtpd_recipient_restrictions = check_recipient_access {maps_for('smtpd_recipient_restrictions')}"]
+    settings.append("smtpd_recipient_restrictions")
     # proxymap serves only the tables listed here. Postfix's default proxy_read_maps already
     # names these parameters; spelling them out keeps the lookups working when main.cf narrows
     # it (add the parameters of any other proxied map you use).
@@ -216,7 +299,7 @@ def render_dovecot_sql(options: MailConfigOptions) -> str:
 def render_dovecot_dict(options: MailConfigOptions) -> str:
     blocks = [
         "# Dovecot quota dict (generated by `manage.py mailconfig`; see docs/mailstack.md).",
-        f"connect = {_dovecot_connect(options, options.quota_role, options.quota_password)}",
+        f"connect = {_dovecot_connect(options, options.quota_role, options.quota_password, writes=True)}",
     ]
     for pattern, column in (("priv/quota/storage", "bytes"), ("priv/quota/messages", "messages")):
         blocks += ["map {", f"  pattern = {pattern}", "  table = quota_usage",

@@ -265,3 +265,22 @@ class QuotaUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mailbox_id}: {self.bytes} bytes, {self.messages} messages"
+
+
+class DeletedMaildir(models.Model):
+    """A deleted mailbox's maildir: never given to a new mailbox, purged by
+    `manage.py maildirs purge` on the mail host."""
+
+    maildir = models.CharField(_("maildir"), max_length=400, unique=True)
+    address = models.CharField(_("address"), max_length=320)
+    deleted = models.DateTimeField(_("deleted"), auto_now_add=True)
+    purged = models.DateTimeField(_("purged"), null=True, blank=True)
+
+    class Meta:
+        db_table = "deleted_maildir"
+        ordering = ["deleted"]
+        verbose_name = _("deleted maildir")
+        verbose_name_plural = _("deleted maildirs")
+
+    def __str__(self) -> str:
+        return self.maildir

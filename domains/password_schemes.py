@@ -26,6 +26,7 @@ import ctypes
 import ctypes.util
 import hashlib
 import hmac
+import re
 import struct
 import warnings
 from typing import Callable
@@ -54,17 +55,29 @@ _DIGESTS: dict[str, Callable[[bytes], bytes]] = {
 }
 
 
+_HEX_RE = re.compile(r"(?:[0-9a-fA-F]{2})*")
+_BLANKS_RE = re.compile(r"[ \t\r\n]")
+
+
 def _decode(body: str, encoding: str | None, default: str, raw_len: int = 0) -> bytes:
     """The raw bytes of a hash body, as Dovecot's password_decode(): an explicit .HEX/.B64
     suffix wins; a fixed-size digest is recognised by its length; else the scheme's default."""
+    explicit = encoding is not None
     if encoding is None:
         encoding = default
         if raw_len and len(body) == raw_len * 2:
             encoding = "HEX"
         elif raw_len and len(body) == 4 * ((raw_len + 2) // 3):
             encoding = "B64"
+    # As Dovecot's hex_to_binary() and base64_decode(): hex has no blanks (bytes.fromhex would
+    # skip them), base64 skips them anywhere (an imported hash with a trailing newline verifies
+    # in Dovecot). A body that is not hex is tried as base64, as password_decode() does.
+    if encoding == "HEX" and not _HEX_RE.fullmatch(body):
+        if explicit:
+            raise UnverifiableHash("body is not HEX")
+        encoding = "B64"
     try:
-        raw = bytes.fromhex(body) if encoding == "HEX" else base64.b64decode(body, validate=True)
+        raw = bytes.fromhex(body) if encoding == "HEX" else base64.b64decode(_BLANKS_RE.sub("", body), validate=True)
     except (ValueError, binascii.Error) as exc:
         raise UnverifiableHash("body is not " + encoding) from exc
     if raw_len and len(raw) != raw_len:

@@ -13,18 +13,24 @@ from typing import Any, Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.sessions import end_mailbox_sessions
 from audit.services import audit_record, snapshot
 
-from .addresses import domain_label, normalize_address, normalize_domain, normalize_local_part, split_address
+from .addresses import (address_display, domain_label, normalize_address, normalize_domain, normalize_local_part,
+                        split_address)
 from .doveadm import flush_auth_cache
-from .models import Alias, AliasDomain, Domain, Mailbox, QuotaUsage
+from .models import Alias, AliasDomain, DeletedMaildir, Domain, Mailbox, QuotaUsage
 from .name_claims import check_lookalike, decides_routing, require_routing_authority
 from .passwords import hash_password
+from . import routing
+from .references import (alias_domain_references, alias_references, apply_reference_plan, domain_references,
+                         mailbox_references)
+from .routing_db import addresses_naming_domain, routing_problems
 from .units import format_size
 
 DOMAIN_EDITABLE_FIELDS = {
@@ -35,6 +41,7 @@ DOMAIN_EDITABLE_FIELDS = {
 DOMAIN_ADMIN_EDITABLE_FIELDS = {"description", "default_quota_bytes", "allow_external_forwarding"}
 MAILBOX_EDITABLE_FIELDS = {"name", "quota_bytes", "active"}
 MAX_DESTINATIONS = 500
+VIRTUAL_ALIAS_EXPANSION_LIMIT = routing.VIRTUAL_ALIAS_EXPANSION_LIMIT
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -122,6 +129,59 @@ def _check_mailbox_quota(domain: Domain, quota: int, *, exclude_pk: int | None =
                  "total": format_size(domain.quota_bytes), "quota": format_size(quota)}, "domain_quota_exceeded")
 
 
+def _check_routing(addresses: Iterable[str], *, field: str | None = None, upstream: bool = True) -> None:
+    """Refuse a state Postfix would fail on, for `addresses` and every address reaching them
+    (domains/routing.py, run on the rows as this transaction sees them): a loop (Postfix defers
+    the whole message, 451 4.6.0, after virtual_alias_recursion_limit nested lookups), an
+    expansion past virtual_alias_expansion_limit, or a final recipient left in an alias domain
+    (a forwarding to the mailbox's own name@alias-domain: every mail bounces)."""
+    messages: list[ValidationError] = []
+    for problem in routing_problems(addresses, upstream=upstream):
+        if problem.code == "loop":
+            messages.append(ValidationError(
+                _("This would make a loop: %(cycle)s. Postfix would refuse every message to %(address)s.")
+                % {"cycle": " → ".join(problem.detail), "address": problem.address}, code="routing_loop"))
+        elif problem.code == "expansion_limit":
+            messages.append(ValidationError(
+                _("%(address)s would expand to more than %(limit)d addresses, more than Postfix accepts.")
+                % {"address": problem.address, "limit": VIRTUAL_ALIAS_EXPANSION_LIMIT},
+                code="routing_expansion_limit"))
+        else:
+            messages.append(ValidationError(
+                _("Mail to %(address)s would end at %(unresolved)s, an alias-domain address that names "
+                  "no mailbox or alias, and bounce.")
+                % {"address": problem.address, "unresolved": ", ".join(problem.detail)},
+                code="routing_alias_domain_unresolved"))
+    if messages:
+        raise ValidationError({field: messages} if field else messages)
+
+
+def _routing_key(address: str) -> str:
+    """The address to check for a write to `address`: for a catch-all, an address that is
+    nothing else in its domain (a space never appears in a stored address)."""
+    return routing.CATCHALL_PROBE + address if address.startswith("@") else address
+
+
+def _record_deleted_maildirs(mailboxes) -> None:
+    """Remember these maildirs: no new mailbox gets one, `manage.py maildirs purge` removes them."""
+    DeletedMaildir.objects.bulk_create(
+        [DeletedMaildir(maildir=maildir, address=address) for maildir, address in mailboxes.values_list("maildir", "address")],
+        ignore_conflicts=True)
+
+
+def _free_maildir(domain: Domain, local_part: str) -> str:
+    """`domain/local_part/`, or, when a mailbox ever had that directory, `domain/local_part@N/`
+    ('@' never appears in a local part, so no other address can ask for it)."""
+    base = f"{domain.name}/{local_part}"
+    taken = set(DeletedMaildir.objects.filter(maildir__startswith=base).values_list("maildir", flat=True))
+    taken |= set(Mailbox.objects.filter(maildir__startswith=base).values_list("maildir", flat=True))
+    candidate, n = f"{base}/", 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}@{n}/"
+    return candidate
+
+
 def _check_can_hold_addresses(domain: Domain) -> None:
     if domain.backup_mx:
         raise ValidationError(_("%(domain)s is a backup MX domain: it relays mail and holds no "
@@ -154,7 +214,13 @@ def normalize_destinations(values: Iterable[str]) -> list[str]:
 
 
 def _is_local_domain(name: str) -> bool:
-    return Domain.objects.filter(name=name).exists() or AliasDomain.objects.filter(name=name).exists()
+    """Whether this server delivers `name` itself, as the Postfix maps read it (mailstack.py):
+    an active, non-backup-MX domain, or an active alias domain of one. A domain admin's pending
+    alias-domain request, an inactive or a backup-MX (relayed) domain is not local."""
+    live = {"active": True, "backup_mx": False}
+    return (Domain.objects.filter(name=name, **live).exists()
+            or AliasDomain.objects.filter(name=name, active=True,
+                                          **{f"target__{k}": v for k, v in live.items()}).exists())
 
 
 # --- domains -------------------------------------------------------------------------
@@ -196,7 +262,11 @@ def domain_create(*, name: str, acting_user, description: str = "", active: bool
 
 
 @transaction.atomic
-def domain_update(*, domain: Domain, acting_user, **changes: Any) -> Domain:
+def domain_update(*, domain: Domain, acting_user, drop_external_forwarding: bool = False,
+                  **changes: Any) -> Domain:
+    """Change a domain's settings. With `drop_external_forwarding`, when forwarding to other
+    servers ends up disallowed, the existing forwardings lose their other-server destinations
+    too (forwarding_drop_external), in the same transaction."""
     unknown = set(changes) - DOMAIN_EDITABLE_FIELDS
     if unknown:
         raise TypeError(f"domain_update() got unexpected fields: {', '.join(sorted(unknown))}")
@@ -215,7 +285,36 @@ def domain_update(*, domain: Domain, acting_user, **changes: Any) -> Domain:
         end_mailbox_sessions(domain=domain)  # SECURITY: its mail users' /me/ sessions end now
     audit_record(actor=acting_user, action="domain.update", obj=domain, domain_name=domain.name,
                  before=before, after=snapshot(domain))
+    if drop_external_forwarding and not domain.allow_external_forwarding:
+        forwarding_drop_external(domain=domain, acting_user=acting_user)
     return domain
+
+
+@transaction.atomic
+def forwarding_drop_external(*, domain: Domain, acting_user) -> int:
+    """Remove the destinations outside this server (not one of its domains or alias domains)
+    from every mailbox forwarding of `domain`; a forwarding left with nothing to deliver to
+    is deleted (the mailbox then keeps its mail). Each change is audited. Returns how many
+    forwardings changed."""
+    domain = _lock_domain(domain)
+    changed = 0
+    for forwarding in Alias.objects.select_for_update().filter(domain=domain, mailbox__isnull=False).order_by("pk"):
+        kept = [d for d in forwarding.destinations if _is_local_domain(d.rpartition("@")[2])]
+        if kept == list(forwarding.destinations):
+            continue
+        changed += 1
+        before = snapshot(forwarding)
+        if kept:
+            forwarding.destinations = kept
+            forwarding.save(update_fields=["destinations", "modified"])
+            audit_record(actor=acting_user, action="forwarding.update", obj=forwarding, domain_name=domain.name,
+                         before=before, after=snapshot(forwarding))
+        else:
+            address = forwarding.address
+            forwarding.delete()
+            audit_record(actor=acting_user, action="forwarding.delete", object_type="alias", object_repr=address,
+                         domain_name=domain.name, before=before)
+    return changed
 
 
 def _check_domain_fits_usage(domain: Domain) -> None:
@@ -225,21 +324,26 @@ def _check_domain_fits_usage(domain: Domain) -> None:
     aliases = domain.aliases.filter(mailbox__isnull=True).count()
     if domain.backup_mx and (mailboxes or aliases):
         errors.setdefault("backup_mx", []).append(
-            _("A backup MX domain holds no mailboxes or aliases; this domain has %(m)d mailboxes "
-              "and %(a)d aliases.") % {"m": mailboxes, "a": aliases})
+            _("A backup MX domain holds no mailboxes or aliases; this domain has %(mailboxes)s "
+              "and %(aliases)s.") % {
+                "mailboxes": ngettext("%(n)d mailbox", "%(n)d mailboxes", mailboxes) % {"n": mailboxes},
+                "aliases": ngettext("%(n)d alias", "%(n)d aliases", aliases) % {"n": aliases}})
     if domain.max_mailboxes and mailboxes > domain.max_mailboxes:
         errors.setdefault("max_mailboxes", []).append(
-            _("The domain already has %(n)d mailboxes.") % {"n": mailboxes})
+            ngettext("The domain already has %(n)d mailbox.", "The domain already has %(n)d mailboxes.",
+                     mailboxes) % {"n": mailboxes})
     if domain.max_aliases and aliases > domain.max_aliases:
         errors.setdefault("max_aliases", []).append(
-            _("The domain already has %(n)d aliases.") % {"n": aliases})
+            ngettext("The domain already has %(n)d alias.", "The domain already has %(n)d aliases.",
+                     aliases) % {"n": aliases})
     if domain.max_quota_bytes:
         over = domain.mailboxes.filter(quota_bytes__gt=domain.max_quota_bytes).count()
         unlimited = domain.mailboxes.filter(quota_bytes=0).count()
         if over or unlimited:
             errors.setdefault("max_quota_bytes", []).append(
-                _("%(n)d mailboxes have a larger or unlimited quota; lower them first.")
-                % {"n": over + unlimited})
+                ngettext("%(n)d mailbox has a larger or unlimited quota; lower it first.",
+                         "%(n)d mailboxes have a larger or unlimited quota; lower them first.",
+                         over + unlimited) % {"n": over + unlimited})
     if domain.quota_bytes:
         allocated = domain.mailboxes.aggregate(total=Sum("quota_bytes"))["total"] or 0
         if allocated > domain.quota_bytes:
@@ -270,8 +374,11 @@ def domain_delete(*, domain: Domain, acting_user) -> dict[str, int]:
     require_routing_authority(acting_user)
     domain = _lock_domain(domain)
     summary = domain_deletion_summary(domain)
+    plan = domain_references(domain, lock=True)
     before = snapshot(domain) | {"deleted": summary}
     name = domain.name
+    before["references"] = apply_reference_plan(plan)
+    _record_deleted_maildirs(domain.mailboxes.all())
     domain.delete()
     audit_record(actor=acting_user, action="domain.delete", object_type="domain", object_repr=name,
                  domain_name=name, before=before)
@@ -282,12 +389,19 @@ def domain_delete(*, domain: Domain, acting_user) -> dict[str, int]:
 
 @transaction.atomic
 def mailbox_create(*, domain: Domain, local_part: str, password: str, acting_user, name: str = "",
-                   quota_bytes: int | None = None, active: bool = True) -> Mailbox:
+                   quota_bytes: int | None = None, active: bool = True,
+                   password_hash: str | None = None, maildir: str | None = None) -> Mailbox:
+    """Create a mailbox. `password_hash` (instead of `password`) keeps an existing hash with its
+    Dovecot scheme prefix, and `maildir` an existing path below the mail root: both for
+    importing from another panel (pfimport) or a CSV dry run (a placeholder hash), where no mail moves and nobody's password changes."""
     try:
         local_part = normalize_local_part(local_part)
     except ValidationError as exc:
         raise ValidationError({"local_part": exc.error_list}) from None
-    if not password:
+    if password_hash is not None and not password_hash.startswith("{"):
+        raise _field_error("password", _("A stored hash needs its Dovecot scheme prefix, e.g. {SHA512-CRYPT}."),
+                           "password_hash_without_scheme")
+    if not password and password_hash is None:
         raise _field_error("password", _("Enter a password."), "password_empty")
     domain = _lock_domain(domain)
     _check_can_hold_addresses(domain)
@@ -304,10 +418,13 @@ def mailbox_create(*, domain: Domain, local_part: str, password: str, acting_use
     quota = domain.default_quota_bytes if quota_bytes is None else quota_bytes
     _check_mailbox_quota(domain, quota)
     mailbox = Mailbox(domain=domain, local_part=local_part, address=address, name=name.strip(),
-                      quota_bytes=quota, active=active, maildir=f"{domain.name}/{local_part}/",
-                      password=hash_password(password), password_changed=timezone.now())
+                      quota_bytes=quota, active=active, maildir=maildir or _free_maildir(domain, local_part),
+                      password=password_hash if password_hash is not None else hash_password(password),
+                      password_changed=None if password_hash is not None else timezone.now())
     _full_clean(mailbox)
     mailbox.save()
+    # A new mailbox ends expansions, it cannot start a loop: nothing upstream can break.
+    _check_routing([address], upstream=False)
     # The usage row exists from the start, so Dovecot's first deliveries only ever update it.
     QuotaUsage.objects.create(mailbox=mailbox)
     audit_record(actor=acting_user, action="mailbox.create", obj=mailbox, domain_name=domain.name,
@@ -330,6 +447,7 @@ def mailbox_update(*, mailbox: Mailbox, acting_user, **changes: Any) -> Mailbox:
     _full_clean(mailbox)
     mailbox.save()
     if mailbox.active != before["active"]:
+        _check_routing([mailbox.address])
         end_mailbox_sessions(mailbox=mailbox)  # SECURITY: its /me/ sessions end now
     audit_record(actor=acting_user, action="mailbox.update", obj=mailbox, domain_name=domain.name,
                  before=before, after=snapshot(mailbox))
@@ -366,9 +484,53 @@ def mailbox_delete(*, mailbox: Mailbox, acting_user) -> None:
     if forwarding:
         before["forwarding"] = list(forwarding.destinations)
     address = mailbox.address
+    before["references"] = apply_reference_plan(mailbox_references(mailbox, lock=True))
+    _record_deleted_maildirs(Mailbox.objects.filter(pk=mailbox.pk))
     mailbox.delete()  # its quota usage row and forwarding alias go with it
     audit_record(actor=acting_user, action="mailbox.delete", object_type="mailbox", object_repr=address,
                  domain_name=domain.name, before=before)
+
+
+@transaction.atomic
+def mailbox_rename(*, mailbox: Mailbox, local_part: str, acting_user) -> Mailbox:
+    """Give the mailbox a new address in its domain. The maildir path stays as it is, so no
+    mail moves on disk (Dovecot finds it through the userdb `home`, docs/mailstack.md); its
+    forwarding, the aliases that named it and its quota-usage row follow the new address.
+    Each change is audited. Raises ValidationError (local_part) when the new address is
+    invalid or taken."""
+    domain = _lock_domain(mailbox.domain)
+    mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+    try:
+        local_part = normalize_local_part(local_part)
+    except ValidationError as exc:
+        raise ValidationError({"local_part": exc.error_list}) from None
+    old, new = mailbox.address, f"{local_part}@{domain.name}"
+    if new == old:
+        return mailbox
+    if Mailbox.objects.filter(address=new).exists() or Alias.objects.filter(address=new).exists():
+        raise _field_error("local_part", _("%(address)s is already a mailbox or an alias.")
+                           % {"address": address_display(new)}, "address_taken")
+    before = snapshot(mailbox)
+    mailbox.local_part, mailbox.address = local_part, new
+    _full_clean(mailbox)
+    mailbox.save(update_fields=["local_part", "address", "modified"])
+    # quota_usage.username references the address (a deferred foreign key: checked at commit).
+    QuotaUsage.objects.filter(mailbox_id=old).update(mailbox_id=new)
+    audit_record(actor=acting_user, action="mailbox.rename", obj=mailbox, domain_name=domain.name,
+                 object_repr=new, before=before, after=snapshot(mailbox))
+    followers = Alias.objects.select_for_update().filter(Q(destinations__contains=[old]) | Q(mailbox=mailbox))
+    for alias in followers.select_related("domain").order_by("pk"):
+        alias_before = snapshot(alias)
+        alias.destinations = list(dict.fromkeys(new if d == old else d for d in alias.destinations))
+        update = ["destinations", "modified"]
+        if alias.mailbox_id == mailbox.pk:
+            alias.address = new
+            update.append("address")
+        alias.save(update_fields=update)
+        audit_record(actor=acting_user, action="forwarding.update" if alias.mailbox_id else "alias.update",
+                     obj=alias, domain_name=alias.domain.name, before=alias_before, after=snapshot(alias))
+    transaction.on_commit(lambda: flush_auth_cache(old))
+    return mailbox
 
 
 @transaction.atomic
@@ -408,6 +570,7 @@ def mailbox_set_forwarding(*, mailbox: Mailbox, destinations: Iterable[str], kee
                                      mailbox=mailbox, active=True)
         audit_record(actor=acting_user, action="forwarding.create", obj=alias, domain_name=domain.name,
                      after=snapshot(alias))
+    _check_routing([mailbox.address], field="destinations")
     return alias
 
 
@@ -444,6 +607,7 @@ def alias_create(*, domain: Domain, local_part: str, destinations: Iterable[str]
     alias = Alias(domain=domain, address=address, destinations=destinations, active=active)
     _full_clean(alias)
     alias.save()
+    _check_routing([_routing_key(address)], field="destinations")
     audit_record(actor=acting_user, action="alias.create", obj=alias, domain_name=domain.name,
                  after=snapshot(alias))
     return alias
@@ -464,6 +628,7 @@ def alias_update(*, alias: Alias, acting_user, destinations: Iterable[str] | Non
         alias.active = active
     _full_clean(alias)
     alias.save()
+    _check_routing([_routing_key(alias.address)], field="destinations" if destinations is not None else None)
     audit_record(actor=acting_user, action="alias.update", obj=alias, domain_name=domain.name,
                  before=before, after=snapshot(alias))
     return alias
@@ -478,6 +643,7 @@ def alias_delete(*, alias: Alias, acting_user) -> None:
     domain = _lock_domain(alias.domain)
     before = snapshot(alias)
     address = alias.address
+    before["references"] = apply_reference_plan(alias_references(alias, lock=True))
     alias.delete()
     audit_record(actor=acting_user, action="alias.delete", object_type="alias", object_repr=address,
                  domain_name=domain.name, before=before)
@@ -532,6 +698,7 @@ def alias_domain_create(*, name: str, target: Domain, acting_user, active: bool 
     alias_domain = AliasDomain(name=name, target=target, active=active and authority, approved=authority)
     _full_clean(alias_domain)
     alias_domain.save()
+    _check_routing(addresses_naming_domain(name))
     audit_record(actor=acting_user, action="aliasdomain.create" if authority else "aliasdomain.request",
                  obj=alias_domain, domain_name=target.name, after=snapshot(alias_domain))
     return alias_domain
@@ -551,6 +718,7 @@ def alias_domain_approve(*, alias_domain: AliasDomain, acting_user, allow_lookal
     alias_domain.approved = True
     alias_domain.active = True
     alias_domain.save(update_fields=["approved", "active", "modified"])
+    _check_routing(addresses_naming_domain(alias_domain.name))
     audit_record(actor=acting_user, action="aliasdomain.approve", obj=alias_domain,
                  domain_name=alias_domain.target.name, before=before, after=snapshot(alias_domain))
     return alias_domain
@@ -558,13 +726,21 @@ def alias_domain_approve(*, alias_domain: AliasDomain, acting_user, allow_lookal
 
 @transaction.atomic
 def alias_domain_set_active(*, alias_domain: AliasDomain, active: bool, acting_user) -> AliasDomain:
+    """(De)activate an alias domain. Its domain admin may switch an approved alias domain off
+    and on again; a superadmin (or the CLI) switching it off withdraws the approval, so that
+    only a superadmin can bring the name back into routing (switching it on re-approves it)."""
     alias_domain = AliasDomain.objects.select_for_update().select_related("target").get(pk=alias_domain.pk)
-    if active and not alias_domain.approved:
+    authority = decides_routing(acting_user)
+    if active and not alias_domain.approved and not authority:
         raise ValidationError(_("%(name)s waits for a superadmin's approval; it cannot be activated "
                                 "before.") % {"name": alias_domain.display_name}, code="alias_domain_not_approved")
     before = snapshot(alias_domain)
     alias_domain.active = active
-    alias_domain.save(update_fields=["active", "modified"])
+    if authority:
+        # SECURITY: a superadmin's "off" is a routing decision the tenant must not undo.
+        alias_domain.approved = active
+    alias_domain.save(update_fields=["active", "approved", "modified"])
+    _check_routing(addresses_naming_domain(alias_domain.name))
     audit_record(actor=acting_user, action="aliasdomain.update", obj=alias_domain,
                  domain_name=alias_domain.target.name, before=before, after=snapshot(alias_domain))
     return alias_domain
@@ -573,6 +749,7 @@ def alias_domain_set_active(*, alias_domain: AliasDomain, active: bool, acting_u
 @transaction.atomic
 def alias_domain_delete(*, alias_domain: AliasDomain, acting_user) -> None:
     before = snapshot(alias_domain)
+    before["references"] = apply_reference_plan(alias_domain_references(alias_domain, lock=True))
     target_name = alias_domain.target.name
     name = alias_domain.name
     alias_domain.delete()

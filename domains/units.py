@@ -12,7 +12,9 @@ Rules (issue 14):
   the forms show that unit at the field).
 - The decimal separator is the active language's (`.` in English, `,` in French; French also
   takes `.`). The language's thousands separator is accepted between groups of three digits
-  (`1,000M` is 1000 MiB in English, 1 MiB in French). Anything else ambiguous is refused.
+  (`1,000M` is 1000 MiB in English). A single separator followed by exactly three digits
+  that would be read as a decimal (`1.000M` in English, `1,000M` or `1.000 Mo` in French) is
+  refused as ambiguous: it means a thousand in many locales. Anything else ambiguous is refused.
 - Only ASCII digits: `٢G` or `２G` are refused, not read as 2G.
 - A value that is not zero but rounds to zero bytes is refused; zero, or the word
   "unlimited"/"illimité", is the explicit choice of no limit (stored as 0).
@@ -82,6 +84,12 @@ def _read_number(text: str, value: str, decimal: str, thousands: str) -> Decimal
             or (positions and not fraction.isdigit())):
         raise _error(_("“%(value)s” is not a size: write a number, then a unit (e.g. 500M, 2G); "
                        "digits may be grouped by three."), "size_invalid", value)
+    if (len(positions) == 1 and len(fraction) == 3 and integer.isdigit() and len(integer) <= 3
+            and not integer.startswith("0")):
+        # "1.000" or "1,000" read as a decimal: a thousand in many locales (and in French,
+        # English "1,000"), so 1000 times less than meant. Refused rather than guessed.
+        raise _error(_("“%(value)s” is ambiguous: write the number without a thousands separator "
+                       "(e.g. 1000M), or with at most two decimals (e.g. 1.5G)."), "size_ambiguous", value)
     return Decimal(digits + ("." + fraction if fraction else ""))
 
 

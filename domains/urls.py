@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import route_views, views
 
 app_name = "domains"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("route/", route_views.route, name="route"),
     path("domains/", views.domain_list, name="domain-list"),
     path("domains/new/", views.domain_create, name="domain-create"),
     path("domains/<int:pk>/", views.domain_detail, name="domain-detail"),
@@ -16,6 +17,8 @@ urlpatterns = [
     path("domains/<int:domain_pk>/mailboxes/new/", views.mailbox_create, name="mailbox-create"),
     path("domains/<int:domain_pk>/mailboxes/check/", views.mailbox_address_check, name="mailbox-address-check"),
     path("mailboxes/", views.mailbox_list, name="mailbox-list"),
+    path("mailboxes/<int:pk>/", views.mailbox_detail, name="mailbox-detail"),
+    path("mailboxes/<int:pk>/rename/", views.mailbox_rename, name="mailbox-rename"),
     path("mailboxes/<int:pk>/edit/", views.mailbox_update, name="mailbox-update"),
     path("mailboxes/<int:pk>/password/", views.mailbox_password, name="mailbox-password"),
     path("mailboxes/<int:pk>/active/", views.mailbox_set_active, name="mailbox-set-active"),
@@ -39,4 +42,19 @@ urlpatterns += [
     path("alias-domains/<int:pk>/approve/", alias_views.alias_domain_approve, name="aliasdomain-approve"),
     path("alias-domains/<int:pk>/active/", alias_views.alias_domain_set_active, name="aliasdomain-set-active"),
     path("alias-domains/<int:pk>/delete/", alias_views.alias_domain_delete, name="aliasdomain-delete"),
+]
+
+# Bulk actions on the lists (domains/bulk_views.py).
+from . import bulk_views  # noqa: E402
+
+urlpatterns += [
+    path("bulk/<str:kind>/", bulk_views.bulk_action, name="bulk"),
+]
+
+# CSV import and export of mailboxes and aliases (domains/import_views.py).
+from . import import_views  # noqa: E402
+
+urlpatterns += [
+    path("import/", import_views.import_csv, name="import"),
+    path("import/export.csv", import_views.export_csv, name="export"),
 ]

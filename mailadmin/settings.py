@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "twofactor",
+    "ninja",  # only for its vendored Swagger UI assets and template (no CDN)
+    "api",
+    "pfimport",
 ]
 
 MIDDLEWARE = [
@@ -167,6 +170,8 @@ MAILADMIN_DOVEADM_API_KEY = os.environ.get("MAILADMIN_DOVEADM_API_KEY", "")
 
 # Where Dovecot keeps mail; mailbox.maildir is relative to it.
 MAIL_ROOT = os.environ.get("MAILADMIN_MAIL_ROOT", "/var/vmail")
+# Postfix's recipient_delimiter (main.cf), so the routing model and explainer agree with it.
+MAILADMIN_RECIPIENT_DELIMITER = os.environ.get("MAILADMIN_RECIPIENT_DELIMITER", "")
 
 # --- DNS health checks and DKIM (dnscheck app) -------------------------------------------
 # This mail server's identity, as the rest of the world must see it in DNS: the MX host
@@ -187,6 +192,22 @@ MAILADMIN_DNS_TIMEOUT = float(os.environ.get("MAILADMIN_DNS_TIMEOUT", "3"))
 # of a domain runs at a time whatever this says.
 DNSCHECK_MIN_INTERVAL = int(os.environ.get("MAILADMIN_DNSCHECK_MIN_INTERVAL", "30"))
 # --- end of dnscheck settings ---------------------------------------------------------------
+
+# REST API (api/): requests per token, counted in a cache every worker shares (a database
+# table, created by the api app's migrations), so the limit holds across gunicorn workers.
+MAILADMIN_API_RATE = os.environ.get("MAILADMIN_API_RATE", "1200/min")
+
+# Stateless panel nodes: any node behind the load balancer can serve any request, because
+# all state lives in PostgreSQL (docs/deploy.md): sessions (Django's database backend), login
+# throttling (django-axes' database handler), the API throttle and the cache that holds the
+# dashboard totals and quota histogram (the mailadmin_cache table, made by a migration of the
+# ops app).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mailadmin_cache"},
+    "api_throttle": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "api_throttle_cache"},
+}
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 
 # django-axes: throttle failed logins per account and per IP.
 AXES_FAILURE_LIMIT = int(os.environ.get("MAILADMIN_LOGIN_FAILURE_LIMIT", "5"))

@@ -14,6 +14,12 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILBOX_ARGON2_TIME_COST = 1
 MAILBOX_ARGON2_MEMORY_KIB = 8 * 1024
 
+# One test process is one node: a per-process cache, cleared before each test (conftest.py)
+# even for tests without database access. tests/ops/test_stateless.py checks the shared
+# database cache of production across processes.
+# The API throttle keeps its shared database table (tests/api checks it across requests).
+CACHES = {**CACHES, "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}  # noqa: F405
+
 # Plain HTTP in tests (the browser tests talk to a live server over http).
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False

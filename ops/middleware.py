@@ -4,6 +4,7 @@ from __future__ import annotations
 import codecs
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils.cache import add_never_cache_headers
 
 
@@ -34,18 +35,19 @@ class RejectNulBytesMiddleware:
 
     def __call__(self, request):
         if "\x00" in request.META.get("QUERY_STRING", "") or "%00" in request.META.get("QUERY_STRING", ""):
-            return self.bad_request()
+            return self.bad_request(request)
         if request.method == "POST" and request.content_type in ("application/x-www-form-urlencoded",
                                                                  "multipart/form-data"):
             for values in request.POST.lists():
                 if any("\x00" in value for value in values[1]):
-                    return self.bad_request()
+                    return self.bad_request(request)
         return self.get_response(request)
 
     @staticmethod
-    def bad_request():
-        from django.http import HttpResponseBadRequest
-
+    def bad_request(request):
+        if request.path.startswith("/api/v1/"):  # the API's own error shape (api/errors.py)
+            return JsonResponse({"errors": [{"code": "invalid_characters", "field": None,
+                                             "message": "Invalid characters in the request."}]}, status=400)
         return HttpResponseBadRequest("Invalid characters in the request.", content_type="text/plain")
 
 

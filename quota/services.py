@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from domains.units import format_size
 
@@ -62,8 +63,32 @@ def quota_notify(*, threshold: int, domain=None, dry_run: bool = False) -> Notif
             lines = [f"{address}: {percent}% ({format_size(used)} of {format_size(quota)})"
                      for address, percent, used, quota in rows]
             send_mail(
-                _("%(count)d mailboxes of %(domain)s crossed %(threshold)d%% of their quota")
+                ngettext("%(count)d mailbox of %(domain)s crossed %(threshold)d%% of its quota",
+                         "%(count)d mailboxes of %(domain)s crossed %(threshold)d%% of their quota", len(rows))
                 % {"count": len(rows), "domain": domain_name, "threshold": threshold},
                 "\n".join(lines), settings.DEFAULT_FROM_EMAIL, [postmaster],
             )
     return result
+
+
+def quota_usage_import(*, usage: dict[str, tuple[int, int]]) -> int:
+    """Set mailboxes' usage as another system last measured it, for an import (pfimport):
+    `usage` maps a mailbox address to (bytes, messages); Dovecot corrects the figures with its
+    next quota recalculation. Negative figures (Postfixadmin's quota2 can drift below zero)
+    are stored as 0. One set-based UPDATE of the existing usage rows (mailbox_create made
+    them); returns how many rows it set."""
+    from django.db import connection
+
+    from domains.models import QuotaUsage
+
+    if not usage:
+        return 0
+    rows = [(address, max(int(b), 0), max(int(m), 0)) for address, (b, m) in usage.items()]
+    table = QuotaUsage._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS u SET bytes = v.bytes, messages = v.messages "
+            "FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) AS v(username, bytes, messages) "
+            "WHERE u.username = v.username",
+            [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]])
+        return cursor.rowcount

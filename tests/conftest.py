@@ -14,6 +14,16 @@ def _empty_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    """A French request activates French for the thread: later tests (the CLI's English
+    messages) must not depend on which test ran before them."""
+    from django.utils import translation
+
+    yield
+    translation.activate("en")
+
+
 @pytest.fixture
 def superadmin(db):
     return SuperadminFactory()

@@ -119,9 +119,42 @@ def every_url(world: World) -> list[tuple[str, str]]:
                 walk(pattern.url_patterns, prefix + str(pattern.pattern), ns)
             elif isinstance(pattern, URLPattern):
                 route = prefix + str(pattern.pattern)
-                route = re.sub(r"<int:\w+>", str(world.domain.pk), route)
+                route = re.sub(r"<str:kind>", "mailbox", route)  # the bulk actions' list kind
+                route = re.sub(r"<(?:int:)?\w+>", str(world.domain.pk), route)  # django-ninja: <name>
                 assert "<" not in route, f"fill in the argument of {route}"
                 found.append((f"{namespace}{pattern.name}", "/" + route))
 
     walk(get_resolver().url_patterns, "", "")
     return found
+
+
+# --- the REST API (api/) ---------------------------------------------------------------
+# The API authenticates by token only: a session cookie, a revoked or an expired token
+# count for nothing (401), whoever the session or token belongs to.
+API_ROLES = ("anonymous", "admin_session", "mail_user", "revoked_token", "expired_token",
+             "superadmin", "domain_admin", "other_admin")
+API_UNAUTHENTICATED = ("anonymous", "admin_session", "mail_user", "revoked_token", "expired_token")
+
+
+def api_client(world: World, role: str) -> tuple[Client, dict[str, str]]:
+    """A client and the extra request headers (a bearer token, or none) for an API role."""
+    import datetime
+
+    from django.utils import timezone
+
+    from api.models import ApiToken
+    from api.services import token_create, token_revoke
+
+    if role == "admin_session":
+        client = Client()
+        client.force_login(world.superadmin)
+        return client, {}
+    if role in ("anonymous", "mail_user"):
+        return world.client(role), {}
+    owner = world.superadmin if role in ("revoked_token", "expired_token") else getattr(world, role)
+    token, secret = token_create(admin=owner, name=f"matrix-{role}", expires_in_days=30, acting_user=owner)
+    if role == "revoked_token":
+        token_revoke(token=token, acting_user=owner)
+    elif role == "expired_token":
+        ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    return Client(), {"HTTP_AUTHORIZATION": f"Bearer {secret}"}

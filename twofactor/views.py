@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -14,8 +15,6 @@ from .forms import CodeForm
 
 
 def _admin_or_404(request) -> Admin:
-    from django.http import Http404
-
     if not isinstance(request.user, Admin):
         raise Http404
     return request.user

@@ -11,6 +11,8 @@ from django import template
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -37,3 +39,25 @@ def pk_url(name: str, pk: int) -> str:
 def _forget_on_urlconf_change(*, setting, **kwargs):
     if setting == "ROOT_URLCONF":
         _halves.cache_clear()
+
+
+@register.simple_tag
+def active_toggle(url: str, active: bool, kind: str, pk: int, warning: str = "") -> str:
+    """{% active_toggle url active kind pk [warning] %}: a table row's activate/deactivate switch.
+
+    It submits the page's one #toggle-form (domains/_toggle_form.html: CSRF token and the
+    list to come back to) without JavaScript, and the view answers a deactivation with a
+    confirmation page; htmx asks first with `warning` (what deactivating stops, when it stops
+    mail), posts it confirmed and swaps in the row the view returns. The cell that names the
+    row has the id `<kind>-<pk>-label`. Built here rather than by an {% include %} per row:
+    the include was a quarter of a 25-row list's rendering."""
+    value = "0" if active else "1"
+    confirm = format_html(' hx-confirm="{} {}"', warning, _("Deactivate?")) if active and warning else ""
+    return format_html(
+        '<button type="submit" form="toggle-form" formaction="{url}" name="active" value="{value}" '
+        'hx-post="{url}" hx-vals=\'{{"active": "{value}", "confirmed": "1"}}\' hx-target="closest tr" '
+        'hx-swap="outerHTML"{confirm} '
+        'class="toggle{on}" role="switch" aria-checked="{checked}" aria-describedby="{kind}-{pk}-label">'
+        '{label}</button>',
+        url=url, value=value, confirm=confirm, on=" on" if active else "", checked="true" if active else "false",
+        kind=kind, pk=int(pk), label=_("Active") if active else _("Inactive"))

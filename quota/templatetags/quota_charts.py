@@ -1,5 +1,6 @@
 """Server-side charts of mailbox fullness: inline SVG, no script, no style attributes."""
 from django import template
+from django.core.cache import cache
 
 from quota.selectors import fullness_histogram, top_fullest
 
@@ -12,8 +13,6 @@ CHART_HEIGHT = 120
 
 @register.inclusion_tag("quota/components/fullness_histogram.html", takes_context=True)
 def fullness_histogram_chart(context, domain=None):
-    from django.core.cache import cache
-
     user = context["request"].user
     # Cached like the dashboard totals: the histogram aggregates every usage row of the scope.
     scope = "all" if getattr(user, "is_superadmin", False) else f"admin:{user.pk}"

@@ -54,6 +54,8 @@ def test_admin_list_query_count(world, django_assert_max_num_queries):
     domains = [DomainFactory() for _ in range(3)]
     for _ in range(25):
         AdminFactory(domains=domains)
+    world.superadmin.list_page_size = 50
+    world.superadmin.save()
     client = world.client("superadmin")
     with django_assert_max_num_queries(5):
         response = client.get(reverse("accounts:admin-list"))

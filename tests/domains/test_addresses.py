@@ -12,6 +12,8 @@ from domains.addresses import (address_display, domain_display, normalize_addres
     ("bücher.example", "xn--bcher-kva.example"),
     ("BÜCHER.example", "xn--bcher-kva.example"),
     ("例え.テスト", "xn--r8jz45g.xn--zckzah"),
+    # A trailing full stop in another script is the root's dot too, not an empty label.
+    ("例え。テスト。", "xn--r8jz45g.xn--zckzah"), ("ｇｍａｉｌ．com．", "gmail.com"),
 ])
 def test_normalize_domain(raw, expected):
     assert normalize_domain(raw) == expected

@@ -36,14 +36,14 @@ SCOPED_VIEWS = [
     ("alias-update-get", "get", lambda w, a, ad: reverse("domains:alias-update", args=[a.pk]), None),
     ("alias-update-post", "post", lambda w, a, ad: reverse("domains:alias-update", args=[a.pk]),
      {"destinations": "x@elsewhere.example", "active": "on"}),
-    ("alias-set-active", "post", lambda w, a, ad: reverse("domains:alias-set-active", args=[a.pk]), {"active": "0"}),
+    ("alias-set-active", "post", lambda w, a, ad: reverse("domains:alias-set-active", args=[a.pk]), {"active": "0", "confirmed": "1"}),
     ("alias-delete-get", "get", lambda w, a, ad: reverse("domains:alias-delete", args=[a.pk]), None),
     ("alias-delete-post", "post", lambda w, a, ad: reverse("domains:alias-delete", args=[a.pk]), {}),
     ("forwarding-get", "get", lambda w, a, ad: reverse("domains:mailbox-forwarding", args=[w.mailbox.pk]), None),
     ("forwarding-post", "post", lambda w, a, ad: reverse("domains:mailbox-forwarding", args=[w.mailbox.pk]),
      {"destinations": "x@elsewhere.example", "keep_copy": "on"}),
     ("aliasdomain-list-filtered", "get", lambda w, a, ad: reverse("domains:aliasdomain-list") + f"?domain={w.domain.pk}", None),
-    ("aliasdomain-set-active", "post", lambda w, a, ad: reverse("domains:aliasdomain-set-active", args=[ad.pk]), {"active": "0"}),
+    ("aliasdomain-set-active", "post", lambda w, a, ad: reverse("domains:aliasdomain-set-active", args=[ad.pk]), {"active": "0", "confirmed": "1"}),
     ("aliasdomain-delete-get", "get", lambda w, a, ad: reverse("domains:aliasdomain-delete", args=[ad.pk]), None),
     ("aliasdomain-delete-post", "post", lambda w, a, ad: reverse("domains:aliasdomain-delete", args=[ad.pk]), {}),
 ]
@@ -158,6 +158,8 @@ def test_alias_list_search_sort_filter_and_catchall(world):
 
 
 def test_alias_list_query_count_does_not_grow_with_rows(world, django_assert_max_num_queries):
+    world.domain_admin.list_page_size = 50
+    world.domain_admin.save()
     client = world.client("domain_admin")
     url = reverse("domains:alias-list")
     for n in range(30):
@@ -240,7 +242,7 @@ def test_update_toggle_and_delete_alias(world, alias):
     alias.refresh_from_db()
     assert alias.destinations == ["one@x.example", "two@x.example"]
 
-    response = client.post(reverse("domains:alias-set-active", args=[alias.pk]), {"active": "0"},
+    response = client.post(reverse("domains:alias-set-active", args=[alias.pk]), {"active": "0", "confirmed": "1"},
                            headers={"HX-Request": "true"})
     body = response.content.decode()
     assert response.status_code == 200 and body.lstrip().startswith(f'<tr id="alias-{alias.pk}"')
@@ -267,7 +269,7 @@ def test_forwarding_aliases_are_not_edited_on_alias_pages(world):
     client = world.client("superadmin")
     for name in ("domains:alias-update", "domains:alias-delete"):
         assert client.get(reverse(name, args=[forwarding.pk])).status_code == 404
-    assert client.post(reverse("domains:alias-set-active", args=[forwarding.pk]), {"active": "0"}).status_code == 404
+    assert client.post(reverse("domains:alias-set-active", args=[forwarding.pk]), {"active": "0", "confirmed": "1"}).status_code == 404
 
 
 def test_mailbox_forwarding_page(world):
@@ -310,7 +312,7 @@ def test_alias_domain_create_toggle_delete(world):
     alias_domain = AliasDomain.objects.get(name="xn--bcher-kva.example")
     body = client.get(reverse("domains:aliasdomain-list")).content.decode()
     assert "bücher.example" in body
-    response = client.post(reverse("domains:aliasdomain-set-active", args=[alias_domain.pk]), {"active": "0"},
+    response = client.post(reverse("domains:aliasdomain-set-active", args=[alias_domain.pk]), {"active": "0", "confirmed": "1"},
                            headers={"HX-Request": "true"})
     assert f'id="aliasdomain-{alias_domain.pk}"' in response.content.decode()
     alias_domain.refresh_from_db()

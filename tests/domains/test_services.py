@@ -6,7 +6,7 @@ from audit.models import AuditEntry
 from domains import services
 from domains.models import Alias, AliasDomain, Domain, Mailbox, QuotaUsage
 from domains.passwords import verify_argon2id
-from tests.factories import AliasDomainFactory, AliasFactory, DomainFactory, MailboxFactory
+from tests.factories import AdminFactory, AliasDomainFactory, AliasFactory, DomainFactory, MailboxFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -306,6 +306,22 @@ def test_forwarding_external_disallowed(superadmin):
     alias = services.mailbox_set_forwarding(mailbox=mailbox, destinations=["x@sister.example",
                                             "y@alias-of-sister.example"], keep_copy=False, acting_user=superadmin)
     assert alias.destinations == ["x@sister.example", "y@alias-of-sister.example"]
+
+
+def test_forwarding_counts_only_names_this_server_delivers_as_local(superadmin):
+    # Review of issue 11: a domain admin's pending alias-domain request (or a relayed backup-MX
+    # domain) let mail users of a closed domain forward their mail off the server.
+    domain = services.domain_create(name="closed.example", allow_external_forwarding=False, acting_user=superadmin)
+    tenant = services.domain_create(name="tenant.example", acting_user=superadmin)
+    services.domain_create(name="relayed.example", backup_mx=True, acting_user=superadmin)
+    services.domain_create(name="off.example", active=False, acting_user=superadmin)
+    services.alias_domain_create(name="exfil.example", target=tenant, acting_user=AdminFactory(domains=[tenant]))
+    mailbox = services.mailbox_create(domain=domain, local_part="a", password="pw", acting_user=superadmin)
+    for target in ("x@exfil.example", "x@relayed.example", "x@off.example"):
+        with pytest.raises(ValidationError) as exc:
+            services.mailbox_set_forwarding(mailbox=mailbox, destinations=[target], keep_copy=True,
+                                            acting_user=superadmin)
+        assert error_codes(exc.value) == {"external_forwarding_disallowed"}, target
 
 
 def test_forwarding_needs_a_target(superadmin, domain):

@@ -18,13 +18,6 @@ from tests.factories import DomainFactory, MailboxFactory, SuperadminFactory
 MIB = 1024**2
 
 
-@pytest.fixture(autouse=True)
-def _english_afterwards():
-    """A French request activates French for the thread; later tests expect English."""
-    yield
-    translation.activate("en")
-
-
 @pytest.mark.parametrize("lang, raw, expected", [
     ("en", "0", 0), ("en", "1K", 1024), ("en", "500M", 500 * MIB), ("en", "2g", 2 * 1024**3),
     ("en", "1.5G", 1536 * MIB), ("en", "10 MB", 10 * MIB), ("en", "1TiB", 1024**4), ("en", "7 B", 7),
@@ -34,7 +27,7 @@ def _english_afterwards():
     ("fr", "500 Mo", 500 * MIB), ("fr", "2 Go", 2 * 1024**3), ("fr", "2Gio", 2 * 1024**3), ("en", "2 Go", 2 * 1024**3),
     ("fr", "1 To", 1024**4), ("fr", "3 Ko", 3072), ("fr", "3 Kio", 3072), ("fr", "12 o", 12), ("fr", "5 Mio", 5 * MIB),
     # The decimal separator of the active language; its thousands separator between groups of three.
-    ("en", "1,000M", 1000 * MIB), ("fr", "1,000M", MIB), ("fr", "1,5 Go", 1536 * MIB), ("fr", "1.5 Go", 1536 * MIB),
+    ("en", "1,000M", 1000 * MIB), ("fr", "0,125 Go", 128 * MIB), ("fr", "1,5 Go", 1536 * MIB), ("fr", "1.5 Go", 1536 * MIB),
     ("fr", "1 000 Mo", 1000 * MIB), ("fr", "1\u00a0000 Mo", 1000 * MIB),
     ("en", "unlimited", 0), ("fr", "illimité", 0), ("fr", "unlimited", 0), (None, 7, 7),
 ])
@@ -50,6 +43,10 @@ def test_parse_size(lang, raw, expected):
     ("en", "0.0000001K", "size_too_small"), ("en", "0.4 B", "size_too_small"),
     # Ambiguous in English: 1,5 is no thousands grouping.
     ("en", "1,5G", "size_invalid"), ("en", "1,00M", "size_invalid"), ("en", "1 000M", "size_invalid"),
+    # One separator then three digits, read as a decimal, means a thousand in many locales:
+    # refused, not stored 1000 times smaller (review of issue 14).
+    ("en", "1.000M", "size_ambiguous"), ("fr", "1,000M", "size_ambiguous"), ("fr", "1.000 Mo", "size_ambiguous"),
+    ("fr", "12,500 Go", "size_ambiguous"), ("en", "250.000K", "size_ambiguous"),
     # Non-ASCII digits are refused, not read as the digits they look like.
     ("en", "٢G", "size_digits"), ("fr", "２ Go", "size_digits"), ("en", "1\u0966M", "size_digits"),
 ])
@@ -193,7 +190,7 @@ def test_the_form_shows_the_unit_of_a_bare_number(client):
 # --- CLI: the same parser ---------------------------------------------------------------------
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("typed", ["0.0000001K", "0.4 B", "٢G"])
+@pytest.mark.parametrize("typed", ["0.0000001K", "0.4 B", "٢G", "1.000M"])
 def test_cli_refuses_sizes_that_would_become_unlimited_or_wrong(typed):
     Domain.objects.create(name="cli.example")
     with pytest.raises(CommandError):

@@ -43,10 +43,15 @@ SCOPED = [
      {"name": "Renamed", "quota_bytes": "1G", "active": "on"}, {"superadmin", "domain_admin"}),
     ("mailbox-password-post", "post", lambda w: reverse("domains:mailbox-password", args=[w.mailbox.pk]),
      {"password": "a long new passphrase", "password_confirm": "a long new passphrase"}, {"superadmin", "domain_admin"}),
-    ("mailbox-set-active", "post", lambda w: reverse("domains:mailbox-set-active", args=[w.mailbox.pk]), {"active": "0"}, {"superadmin", "domain_admin"}),
+    ("mailbox-set-active", "post", lambda w: reverse("domains:mailbox-set-active", args=[w.mailbox.pk]), {"active": "0", "confirmed": "1"}, {"superadmin", "domain_admin"}),
     ("mailbox-delete-get", "get", lambda w: reverse("domains:mailbox-delete", args=[w.mailbox.pk]), None, {"superadmin", "domain_admin"}),
     ("mailbox-delete-post", "post", lambda w: reverse("domains:mailbox-delete", args=[w.mailbox.pk]), {}, {"superadmin", "domain_admin"}),
-    ("domain-set-active", "post", lambda w: reverse("domains:domain-set-active", args=[w.domain.pk]), {"active": "0"}, {"superadmin"}),
+    ("mailbox-detail", "get", lambda w: reverse("domains:mailbox-detail", args=[w.mailbox.pk]), None, {"superadmin", "domain_admin"}),
+    ("mailbox-rename-get", "get", lambda w: reverse("domains:mailbox-rename", args=[w.mailbox.pk]), None, {"superadmin", "domain_admin"}),
+    ("mailbox-rename-post", "post", lambda w: reverse("domains:mailbox-rename", args=[w.mailbox.pk]), {"local_part": "robert"}, {"superadmin", "domain_admin"}),
+    ("mailbox-deactivate-confirm", "get", lambda w: reverse("domains:mailbox-set-active", args=[w.mailbox.pk]), None, {"superadmin", "domain_admin"}),
+    ("domain-deactivate-confirm", "get", lambda w: reverse("domains:domain-set-active", args=[w.domain.pk]), None, {"superadmin"}),
+    ("domain-set-active", "post", lambda w: reverse("domains:domain-set-active", args=[w.domain.pk]), {"active": "0", "confirmed": "1"}, {"superadmin"}),
     ("domain-delete-get", "get", lambda w: reverse("domains:domain-delete", args=[w.domain.pk]), None, {"superadmin"}),
     ("domain-delete-post", "post", lambda w: reverse("domains:domain-delete", args=[w.domain.pk]), {}, {"superadmin"}),
 ]
@@ -167,7 +172,7 @@ def test_address_check_and_toggle_partials(world):
     assert "is free" in free
     bad = client.get(reverse("domains:mailbox-address-check", args=[world.domain.pk]), {"local_part": "a b"}).content.decode()
     assert "not a valid address" in bad
-    row = client.post(reverse("domains:mailbox-set-active", args=[world.mailbox.pk]), {"active": "0"},
+    row = client.post(reverse("domains:mailbox-set-active", args=[world.mailbox.pk]), {"active": "0", "confirmed": "1"},
                       headers={"HX-Request": "true"})
     assert row.status_code == 200 and row.content.decode().lstrip().startswith("<tr")
     world.mailbox.refresh_from_db()

@@ -259,13 +259,24 @@ service lmtp {{
 """
 
 
-def start_mail_stack(root: Path, db: dict) -> MailStack:
+def start_mail_stack(root: Path, db: dict, configure=None) -> MailStack:
+    """Postfix and Dovecot under `root`, configured by mailconfig for database `db`;
+    `configure(config_dir, mail_root, uid, gid)`, if given, runs dbroles and mailconfig
+    instead (e.g. against another cluster, through `manage.py` in a subprocess)."""
     uid, gid = ensure_vmail_user()
     smtp_port, imap_port, lmtp_port = free_port(), free_port(), free_port()
     config_dir = root / "generated"
     mail_root = root / "mail"
     mail_root.mkdir()
     os.chown(mail_root, uid, gid)
+    if configure is not None:
+        configure(config_dir, mail_root, uid, gid)
+    else:
+        _configure_for_test_database(config_dir, mail_root, uid, gid, db)
+    return _start_servers(root, config_dir, mail_root, uid, gid, db["NAME"], smtp_port, imap_port, lmtp_port)
+
+
+def _configure_for_test_database(config_dir: Path, mail_root: Path, uid: int, gid: int, db: dict) -> None:
     call_command("dbroles", reader_role="mailreader_test", reader_password=READER_PASSWORD,
                  quota_role="mailquota_test", quota_password=QUOTA_PASSWORD, stdout=open(os.devnull, "w"))
     call_command("mailconfig", out=str(config_dir), db_host=db["HOST"] or "127.0.0.1",
@@ -273,6 +284,9 @@ def start_mail_stack(root: Path, db: dict) -> MailStack:
                  reader_password=READER_PASSWORD, quota_role="mailquota_test", quota_password=QUOTA_PASSWORD,
                  mail_root=str(mail_root), uid=uid, gid=gid, stdout=open(os.devnull, "w"))
 
+
+def _start_servers(root: Path, config_dir: Path, mail_root: Path, uid: int, gid: int, db_name: str,
+                   smtp_port: int, imap_port: int, lmtp_port: int) -> MailStack:
     postfix_dir = root / "postfix"
     postfix_dir.mkdir()
     (postfix_dir / "main.cf").write_text(
@@ -291,7 +305,7 @@ def start_mail_stack(root: Path, db: dict) -> MailStack:
     # Dovecot reads its SQL files as root; Postfix's proxymap reads the maps as root too.
     stack = MailStack(root=root, config_dir=config_dir, postfix_dir=postfix_dir, dovecot_conf=dovecot_conf,
                       mail_root=mail_root, smtp_port=smtp_port, imap_port=imap_port, lmtp_port=lmtp_port,
-                      uid=uid, gid=gid, db_name=db["NAME"],
+                      uid=uid, gid=gid, db_name=db_name,
                       logs={"postfix": root / "postfix.log", "dovecot": root / "dovecot.log"})
     # Daemons inherit stdout/stderr: send them to a file, not to a pipe we would wait on forever.
     with open(root / "start.log", "ab") as out:

@@ -22,7 +22,10 @@ def test_mailconfig_writes_every_file_with_modes(tmp_path):
         assert f"query = {pmap.query}" in text
         assert stat.S_IMODE(path.stat().st_mode) == 0o640
     snippet = (postfix / "main.cf.snippet").read_text()
-    assert f"virtual_alias_maps = proxy:pgsql:{postfix}/virtual_alias_maps.cf, " in snippet
+    # Disabled addresses first: they must stop before a forwarding or the catch-all applies.
+    assert (f"virtual_alias_maps = proxy:pgsql:{postfix}/disabled_recipient_maps.cf, "
+            f"proxy:pgsql:{postfix}/virtual_alias_maps.cf, ") in snippet
+    assert f"smtpd_recipient_restrictions = check_recipient_access proxy:pgsql:{postfix}/recipient_access.cf" in snippet
     assert "proxy_read_maps = $virtual_mailbox_domains" in snippet
     assert stat.S_IMODE((postfix / "main.cf.snippet").stat().st_mode) == 0o644
     sql = (dovecot / "dovecot-sql.conf.ext").read_text()
@@ -45,6 +48,16 @@ def test_mailconfig_refuses_bad_options(tmp_path):
                      db_host="/var/run/postgresql")
     with pytest.raises(CommandError, match="line breaks"):
         call_command("mailconfig", out=str(tmp_path), reader_password="a\nquery = DROP", quota_password="b")
+    # The quota password and the mail root reach only Dovecot's files (review of issue 11, item 9).
+    with pytest.raises(CommandError, match="line breaks"):
+        call_command("mailconfig", out=str(tmp_path), reader_password="a",
+                     quota_password="b'\nmap {\n  pattern = priv/quota/storage")
+    with pytest.raises(CommandError, match="line breaks"):
+        call_command("mailconfig", out=str(tmp_path), reader_password="a", quota_password="b",
+                     mail_root="/srv/vmail\nuser_query = SELECT 1")
+    with pytest.raises(CommandError, match="quotes"):
+        call_command("mailconfig", out=str(tmp_path), reader_password="a", quota_password="b",
+                     mail_root="/srv/v'||(SELECT password FROM mailbox LIMIT 1)||'")
 
 
 @pytest.mark.django_db(transaction=True)

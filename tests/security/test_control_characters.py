@@ -97,6 +97,22 @@ def test_the_cli_refuses_them_and_escapes_what_is_stored():
     assert len([line for line in text.splitlines() if "fake@cli.example" in line]) == 1
 
 
+@pytest.mark.parametrize("args", [
+    ("mailbox", "add", "u\x1b[2J@cli.example", "--generate-password"),
+    ("alias", "add", "a@cli.example", "x\x1b]0;title\x07@cli.example"),
+    ("domain", "add", "bad\x1b[31m.example"),
+    ("mailbox", "add", "u@cli.example", "--generate-password", "--quota", "1\x1b[2JM"),
+])
+def test_cli_errors_quote_what_was_typed_escaped(args, capsys):
+    # Review of issue 11, item 8: the error echoed the refused value raw to the terminal.
+    call_command("domain", "add", "cli.example")
+    with pytest.raises((CommandError, SystemExit)) as caught:
+        call_command(*args, stdout=StringIO(), stderr=StringIO())
+    text = str(caught.value) + capsys.readouterr().err
+    assert "\x1b" not in text and "\x07" not in text
+    assert "\\x1b" in text
+
+
 def test_printable_keeps_ordinary_text_and_escapes_the_rest():
     assert printable("Zoé 日本 📫") == "Zoé 日本 📫"
     assert printable("a\x1bb\\") == "a\\x1bb\\\\"

@@ -110,6 +110,23 @@ def test_approved_alias_domains_can_be_toggled_by_their_domain_admin(tenant):
     services.alias_domain_set_active(alias_domain=alias_domain, active=True, acting_user=tenant["admin"])
 
 
+@pytest.mark.parametrize("superadmin", [SuperadminFactory, lambda: None], ids=["web", "cli"])
+def test_a_superadmins_deactivation_is_not_undone_by_the_domain_admin(tenant, superadmin):
+    # Review of issue 11: the tenant switched back on a name a superadmin had taken off the server.
+    alias_domain = AliasDomainFactory(name="t3.example", target=tenant["domain"])
+    services.alias_domain_set_active(alias_domain=alias_domain, active=False, acting_user=superadmin())
+    with pytest.raises(ValidationError) as caught:
+        services.alias_domain_set_active(alias_domain=alias_domain, active=True, acting_user=tenant["admin"])
+    assert caught.value.code == "alias_domain_not_approved"
+    _client(tenant["admin"]).post(reverse("domains:aliasdomain-set-active", args=[alias_domain.pk]), {"active": "1"})
+    alias_domain.refresh_from_db()
+    assert (alias_domain.active, alias_domain.approved) == (False, False)
+    # A superadmin switching it back on approves it again.
+    services.alias_domain_set_active(alias_domain=alias_domain, active=True, acting_user=superadmin())
+    alias_domain.refresh_from_db()
+    assert (alias_domain.active, alias_domain.approved) == (True, True)
+
+
 # --- look-alike names (UTS #39) --------------------------------------------------------
 
 def test_a_mixed_script_domain_needs_a_superadmins_confirmation():

@@ -1,4 +1,5 @@
 """manage.py domain add|update|list|show|delete"""
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Q, Sum
 
@@ -17,8 +18,6 @@ LIMIT_OPTIONS = {
 
 
 def get_domain(name: str) -> Domain:
-    from django.core.exceptions import ValidationError
-
     try:
         return Domain.objects.get(name=normalize_domain(name))
     except ValidationError as exc:

@@ -1,12 +1,17 @@
-"""manage.py mailbox add|update|passwd|forward|list|show|delete"""
+"""manage.py mailbox add|update|passwd|forward|list|show|delete|import|export"""
+import csv
+import os
+import sys
+from pathlib import Path
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from domains import services
+from domains import importing, services
 from domains.addresses import normalize_address
 from domains.cli import (add_active_flags, print_object, print_rows, read_password_stdin, run_service,
                          size_arg, validation_message, SIZE_HELP)
-from domains.models import Mailbox
+from domains.models import Alias, Domain, Mailbox
 from domains.passwords import generate_password as new_password
 from domains.units import format_quota, format_size
 
@@ -27,7 +32,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True,
-                                    metavar="add|update|passwd|forward|list|show|delete")
+                                    metavar="add|update|passwd|forward|list|show|delete|import|export")
         add = sub.add_parser("add", help="create a mailbox")
         add.add_argument("address")
         add.add_argument("--name", default="")
@@ -64,6 +69,16 @@ class Command(BaseCommand):
 
         delete = sub.add_parser("delete", help="delete a mailbox (its mail on disk is left alone)")
         delete.add_argument("address")
+
+        imp = sub.add_parser("import", help="import mailboxes and aliases from a CSV file (domains/importing.py)")
+        imp.add_argument("file", help="the CSV file, '-' for stdin")
+        imp.add_argument("--dry-run", action="store_true", help="check every row, create nothing")
+        imp.add_argument("--passwords-out", metavar="FILE", default=None,
+                         help="write generated passwords (address,password) to FILE, mode 0600; "
+                              "default: standard output")
+
+        export = sub.add_parser("export", help="write every mailbox and alias in the import format")
+        export.add_argument("--domain", default=None)
 
     def handle(self, *args, action, **opts):
         getattr(self, f"do_{action}")(**opts)
@@ -133,3 +148,36 @@ class Command(BaseCommand):
         mailbox = get_mailbox(address)
         run_service(lambda: services.mailbox_delete(mailbox=mailbox, acting_user=None))
         self.stdout.write(f"deleted mailbox {mailbox.address}")
+
+    def do_import(self, file, dry_run, passwords_out, **opts):
+        """Exit status 1 when a row is refused (nothing is then created)."""
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8-sig")
+        rows = run_service(lambda: importing.read_rows(text))
+        result = importing.import_rows(rows, acting_user=None, domain_scope=Domain.objects.all(), dry_run=dry_run)
+        for row in result.errors:
+            self.stderr.write(f"line {row.line}: {row.address}: {row.error}")
+        ok = len(result.rows) - len(result.errors)
+        if result.errors:
+            raise CommandError(f"{len(result.errors)} of {len(result.rows)} rows refused; nothing was imported")
+        if dry_run:
+            self.stdout.write(f"dry run: all {ok} rows can be imported")
+            return
+        self.stdout.write(f"imported {ok} rows")
+        if result.generated:
+            if passwords_out:
+                # Created 0600 before anything is written: the file holds passwords in clear.
+                descriptor = os.open(passwords_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+                    out.write(importing.passwords_csv(result))
+                self.stdout.write(f"{len(result.generated)} generated passwords written to {passwords_out}")
+            else:
+                self.stdout.write(importing.passwords_csv(result), ending="")
+
+    def do_export(self, domain, **opts):
+        mailboxes, aliases = Mailbox.objects.all(), Alias.objects.all()
+        if domain:
+            found = get_domain(domain)
+            mailboxes, aliases = mailboxes.filter(domain=found), aliases.filter(domain=found)
+        writer = csv.writer(self.stdout)
+        for row in importing.export_rows(*importing.exportable(mailboxes, aliases)):
+            writer.writerow(row)

@@ -15,7 +15,10 @@ class Command(BaseCommand):
         db = connection.settings_dict
         parser.add_argument("--out", required=True, help="output directory")
         parser.add_argument("--db-host", default=db.get("HOST") or "127.0.0.1",
-                            help="database host as Postfix and Dovecot reach it")
+                            help="database host as Postfix and Dovecot reach it; with a streaming replica, "
+                                 "several, comma-separated, each optionally HOST:PORT, replicas first: "
+                                 "lookups and logins go on when the primary is lost, quota writes go to "
+                                 "whichever host is the primary (docs/deploy.md)")
         parser.add_argument("--db-port", type=int, default=int(db.get("PORT") or 5432))
         parser.add_argument("--db-name", default=db.get("NAME"))
         parser.add_argument("--reader-role", default="mailreader")
@@ -33,7 +36,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if not opts["mail_root"].startswith("/"):
             raise CommandError("--mail-root must be an absolute path")
-        if opts["db_host"].startswith("/"):
+        if any(host.strip().startswith("/") for host in opts["db_host"].split(",")):
             raise CommandError("--db-host must be a TCP host: Postfix's chrooted daemons cannot reach a unix socket")
         options = MailConfigOptions(
             db_host=opts["db_host"], db_port=opts["db_port"], db_name=opts["db_name"],

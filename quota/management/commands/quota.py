@@ -1,11 +1,13 @@
-"""manage.py quota report [--domain D] [--over 85] [--format table|csv|json] [--notify [--dry-run]]"""
-import csv
+"""manage.py quota report [--domain D] [--over 85] [--format table|csv|json] [--notify [--dry-run]]
+
+The CSV is the panel's export (quota/export.py): written by PostgreSQL, formula-safe."""
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
 from domains.management.commands.domain import get_domain
 from domains.units import format_size
+from quota.export import csv_chunks
 from quota.selectors import UsageQuery, usage_for
 from quota.services import quota_notify
 
@@ -31,13 +33,16 @@ class Command(BaseCommand):
         rows = usage_for(None, UsageQuery(domain=domain_obj), all_domains=True)
         if over is not None:
             rows = rows.filter(fill_ratio__gte=over / 100)
-        records = ({
-            "address": u.mailbox.address, "domain": u.mailbox.domain.name, "quota_bytes": u.mailbox.quota_bytes,
-            "used_bytes": u.bytes, "messages": u.messages,
-            "percent": None if u.fill_ratio is None else round(u.fill_ratio * 100, 1),
-            "last_update": u.updated_at.isoformat() if u.updated_at else None,
-        } for u in rows.iterator(chunk_size=2000))
-        getattr(self, f"write_{format}")(records)
+        if format == "csv":
+            self.write_csv(rows)
+        else:
+            records = ({
+                "address": u.mailbox.address, "domain": u.mailbox.domain.name, "quota_bytes": u.mailbox.quota_bytes,
+                "used_bytes": u.bytes, "messages": u.messages,
+                "percent": None if u.fill_ratio is None else round(u.fill_ratio * 100, 1),
+                "last_update": u.updated_at.isoformat() if u.updated_at else None,
+            } for u in rows.iterator(chunk_size=2000))
+            getattr(self, f"write_{format}")(records)
         if notify:
             result = quota_notify(threshold=over or 90, domain=domain_obj, dry_run=dry_run)
             verb = "would warn" if dry_run else "warned"
@@ -47,12 +52,10 @@ class Command(BaseCommand):
     def write_json(self, records):
         self.stdout.write(json.dumps(list(records), indent=2))
 
-    def write_csv(self, records):
-        fields = ["address", "domain", "quota_bytes", "used_bytes", "messages", "percent", "last_update"]
-        writer = csv.DictWriter(self.stdout, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        for record in records:
-            writer.writerow(record)
+    def write_csv(self, rows):
+        # Written by PostgreSQL, like the panel's export (quota/export.py): the same columns.
+        for chunk in csv_chunks(rows):
+            self.stdout.write(chunk.decode(), ending="")
 
     def write_table(self, records):
         self.stdout.write(f"{'ADDRESS':40} {'USED':>8} {'QUOTA':>8} {'%':>6} {'MESSAGES':>9}  LAST UPDATE")

@@ -1,0 +1,174 @@
+"""The quota CSV, written by PostgreSQL's COPY: scope per role, filters, formula-safe cells,
+Unicode and punycode columns, the same bytes from the panel and the CLI."""
+import csv
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Value
+from django.db.models.sql import Query
+
+from domains import services
+from domains.models import QuotaUsage
+from quota.export import HEADER, CsvSafe
+from tests.factories import AdminFactory
+
+pytestmark = pytest.mark.django_db
+
+M = 1024**2
+
+
+def use(mailbox, used_bytes, messages=1):
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE quota_usage SET bytes = %s, messages = %s WHERE username = %s",
+                       [used_bytes, messages, mailbox.address])
+
+
+def exported(client, url="/quota/export.csv") -> list[dict]:
+    response = client.get(url)
+    assert response.status_code == 200 and response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+@pytest.fixture
+def data():
+    a = services.domain_create(name="a.example", acting_user=None)
+    idn = services.domain_create(name="café.example", acting_user=None)
+    mk = lambda d, name, quota, **kw: services.mailbox_create(domain=d, local_part=name, password="pw",
+                                                               quota_bytes=quota, acting_user=None, **kw)
+    boxes = {"full": mk(a, "full", 100 * M), "half": mk(a, "half", 100 * M), "never": mk(a, "never", 0),
+             "jose": mk(idn, "jose", 10 * M)}
+    use(boxes["full"], 120 * M, 50)
+    use(boxes["half"], 50 * M, 10)
+    use(boxes["jose"], 9 * M, 3)
+    return {"a": a, "idn": idn, **boxes}
+
+
+def test_columns_values_and_both_forms_of_idn_names(client, data, superadmin):
+    client.force_login(superadmin)
+    response = client.get("/quota/export.csv")
+    body = b"".join(response.streaming_content).decode()
+    assert body.splitlines()[0] == ",".join(HEADER)
+    rows = {r["address_ascii"]: r for r in csv.DictReader(io.StringIO(body))}
+    full = rows["full@a.example"]
+    assert full["address"] == "full@a.example" and full["domain"] == "a.example" and full["active"] == "1"
+    assert (full["quota_bytes"], full["used_bytes"], full["messages"], full["percent"]) == (
+        str(100 * M), str(120 * M), "50", "120.0")
+    assert full["last_update"].endswith("Z") and "T" in full["last_update"]
+    never = rows["never@a.example"]
+    assert (never["percent"], never["last_update"], never["quota_bytes"]) == ("", "", "0")
+    jose = rows["jose@xn--caf-dma.example"]
+    assert (jose["address"], jose["domain"], jose["domain_ascii"]) == (
+        "jose@café.example", "café.example", "xn--caf-dma.example")
+    # Fullest first, as on the page.
+    assert list(rows)[:2] == ["full@a.example", "jose@xn--caf-dma.example"]
+
+
+def test_scope_per_role(client, data, superadmin):
+    admin = AdminFactory(domains=[data["idn"]])
+    client.force_login(admin)
+    assert [r["address_ascii"] for r in exported(client)] == ["jose@xn--caf-dma.example"]
+    # Another domain's id as a filter is not among theirs: the export shows none of its rows.
+    assert "full@a.example" not in [r["address_ascii"] for r in exported(client, f"/quota/export.csv?domain={data['a'].pk}")]
+    client.force_login(superadmin)
+    assert len(exported(client)) == 4
+    client.logout()
+    assert client.get("/quota/export.csv").status_code == 302
+
+
+def test_filters_search_and_sort(client, data, superadmin):
+    client.force_login(superadmin)
+    assert [r["address_ascii"] for r in exported(client, "/quota/export.csv?filter=95")] == ["full@a.example"]
+    assert [r["address_ascii"] for r in exported(client, "/quota/export.csv?filter=unlimited")] == ["never@a.example"]
+    assert [r["address_ascii"] for r in exported(client, f"/quota/export.csv?domain={data['a'].pk}&sort=address")] == [
+        "full@a.example", "half@a.example", "never@a.example"]
+    assert [r["address_ascii"] for r in exported(client, "/quota/export.csv?q=hal")] == ["half@a.example"]
+
+
+HOSTILE = ["=1+2", "+1+2", "-1+2", "@SUM(1)", "\t=1+2", "\r=1+2"]
+
+
+def evaluate(expression):
+    """The value of a SQL expression, computed by PostgreSQL."""
+    query = Query(None)
+    sql, params = expression.resolve_expression(query).as_sql(query.get_compiler(connection=connection), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sql}", params)
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("cell", HOSTILE)
+def test_every_formula_prefix_is_neutralised_in_sql(cell):
+    assert evaluate(CsvSafe(Value(cell))) == "'" + cell
+
+
+@pytest.mark.parametrize("cell", ["a=1", "1-2", "user+tag@x", "", "'quoted", " =1"])
+def test_other_cells_are_left_alone(cell):
+    assert evaluate(CsvSafe(Value(cell))) == cell
+
+
+def test_hostile_name_in_each_text_column_is_neutralised(client, data, superadmin):
+    """A domain admin controls local parts and display names; the database refuses domain
+    names that begin with a formula character and names with a tab or CR (CsvSafe, tested
+    above, would neutralise them anyway)."""
+    a = data["a"]
+    hostile = {"=1+2": "=cmd|'/c calc'!a1", "+x": "+1+2", "-x": "-2+3", "plain": "@SUM(1+1)"}
+    for local_part, name in hostile.items():
+        services.mailbox_create(domain=a, local_part=local_part, name=name, password="pw", quota_bytes=M,
+                                acting_user=None)
+    client.force_login(superadmin)
+    rows = {r["address_ascii"].lstrip("'"): r for r in exported(client)}
+    for local_part, name in hostile.items():
+        row = rows[f"{local_part}@a.example"]
+        assert row["name"] == "'" + name
+        if local_part[0] in "=+-":
+            assert row["address"] == f"'{local_part}@a.example" and row["address_ascii"] == row["address"]
+    assert rows["plain@a.example"]["address"] == "plain@a.example"
+    for table, column, bad in [("domain", "name", "=evil.example"), ("domain", "name", "-evil.example"),
+                               ("domain", "name", "@evil.example"), ("mailbox", "name", "\t=1+2"),
+                               ("mailbox", "name", "\r=1+2")]:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"UPDATE {table} SET {column} = %s WHERE id = %s",
+                               [bad, a.pk if table == "domain" else data["full"].pk])
+
+
+def test_cli_csv_is_the_same_export(client, data, superadmin):
+    out = io.StringIO()
+    call_command("quota", "report", "--format", "csv", "--over", "95", stdout=out)
+    client.force_login(superadmin)
+    web = b"".join(client.get("/quota/export.csv?filter=95").streaming_content).decode()
+    assert out.getvalue() == web
+    assert out.getvalue().splitlines()[1].startswith("full@a.example,a.example,1,")
+
+
+def add_bulk_mailboxes(domain, count: int = 20000) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            INSERT INTO mailbox (domain_id, local_part, address, name, password, quota_bytes, maildir, active,
+                                 password_changed, created, modified)
+            SELECT %s, 'bulk' || n, 'bulk' || n || '@' || %s, 'Bulk ' || n, 'x', 1024, 'a/bulk' || n || '/',
+                   true, now(), now(), now() FROM generate_series(1, %s) n""", [domain.pk, domain.name, count])
+        cursor.execute("INSERT INTO quota_usage (username, bytes, messages) "
+                       "SELECT address, 10, 1 FROM mailbox WHERE local_part LIKE 'bulk%%'")
+
+
+def test_large_export_comes_in_large_chunks(client, data, superadmin):
+    add_bulk_mailboxes(data["a"])
+    client.force_login(superadmin)
+    chunks = list(client.get("/quota/export.csv").streaming_content)
+    assert sum(c.count(b"\n") for c in chunks) == 1 + 20004
+    # Not one write per row: about 256 KiB at a time.
+    assert len(chunks) < 10 and all(len(c) >= 200_000 for c in chunks[:-1])
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as in production: no test transaction to abort
+def test_an_abandoned_download_leaves_the_connection_usable(client, data, superadmin):
+    add_bulk_mailboxes(data["a"])
+    client.force_login(superadmin)
+    response = client.get("/quota/export.csv")
+    assert len(next(iter(response.streaming_content))) > 0
+    response.close()  # what the server does when the browser goes away mid-download
+    assert QuotaUsage.objects.count() == 20004
