@@ -281,6 +281,9 @@ def domain_update(*, domain: Domain, acting_user, drop_external_forwarding: bool
     _validate_domain_settings(domain)
     _check_domain_fits_usage(domain)
     domain.save()
+    if domain.active != before["active"] or domain.backup_mx != before["backup_mx"]:
+        # The domain's addresses enter or leave the maps: what names them may now loop.
+        _check_routing([_routing_key(a) for a in addresses_naming_domain(domain.name)])
     if domain.active != before["active"]:
         end_mailbox_sessions(domain=domain)  # SECURITY: its mail users' /me/ sessions end now
     audit_record(actor=acting_user, action="domain.update", obj=domain, domain_name=domain.name,
@@ -544,6 +547,8 @@ def mailbox_rename(*, mailbox: Mailbox, local_part: str, acting_user) -> Mailbox
         alias.save(update_fields=update)
         audit_record(actor=acting_user, action="forwarding.update" if alias.mailbox_id else "alias.update",
                      obj=alias, domain_name=alias.domain.name, before=alias_before, after=snapshot(alias))
+    # The new address may close a loop (an alias already naming it, now reached again).
+    _check_routing([new], field="local_part")
     transaction.on_commit(lambda: flush_auth_cache(old))
     return mailbox
 
