@@ -390,6 +390,19 @@ def domain_delete(*, domain: Domain, acting_user) -> dict[str, int]:
 
 # --- mailboxes -----------------------------------------------------------------------
 
+def canonical_maildir(maildir: str) -> str:
+    """`maildir` (relative to the mail root) in the one spelling the unique constraint compares:
+    segments joined by single slashes, with a trailing slash. Spellings of one directory
+    ("x/y", "x//y/", "./x/y/") would otherwise pass the constraint and give two mailboxes the
+    same Dovecot home, each reading the other's mail. Raises ValidationError (maildir_invalid)
+    for an absolute path, a '..' segment or a control character."""
+    segments = [s for s in maildir.split("/") if s not in ("", ".")]
+    if (maildir.startswith("/") or not segments or ".." in maildir
+            or any(ord(c) < 32 or ord(c) == 127 for c in maildir)):
+        raise _field_error("maildir", _("The maildir must be a plain path below the mail root."), "maildir_invalid")
+    return "/".join(segments) + "/"
+
+
 @transaction.atomic
 def mailbox_create(*, domain: Domain, local_part: str, password: str, acting_user, name: str = "",
                    quota_bytes: int | None = None, active: bool = True,
@@ -406,6 +419,8 @@ def mailbox_create(*, domain: Domain, local_part: str, password: str, acting_use
                            "password_hash_without_scheme")
     if not password and password_hash is None:
         raise _field_error("password", _("Enter a password."), "password_empty")
+    if maildir:
+        maildir = canonical_maildir(maildir)
     domain = _lock_domain(domain)
     _check_can_hold_addresses(domain)
     address = f"{local_part}@{domain.name}"
