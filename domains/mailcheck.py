@@ -110,9 +110,11 @@ def check_postfix_maps(host: MailHost, world: dict) -> list[CheckResult]:
         if "not configured for table" in result.stderr:
             fix = (f"append {host.config_dir}/postfix/main.cf.snippet to {host.postfix_dir}/main.cf and run "
                    f"`postfix reload`; if main.cf sets proxy_read_maps, add ${pmap.setting} to it")
-        elif "connect" in result.stderr or "authentication" in result.stderr or result.returncode not in (0, 1):
+        elif result.stderr.strip() or result.returncode not in (0, 1):
+            # proxymap only says "query error: Application error"; Postfix's log has the reason.
             fix = ("check the reader role's password and host in the map file against `manage.py dbroles` "
-                   "(re-run `manage.py mailconfig` with the same --reader-password), and that Postfix is running")
+                   "(re-run `manage.py mailconfig` with the same --reader-password), that Postfix is running, "
+                   "and the Postfix log for the database's reason")
         else:
             fix = "re-run `manage.py mailconfig` so the map's query matches this panel version"
         results.append(CheckResult(piece, False, f"{key!r} gave {answer!r} (expected {expected!r}) {error}".strip(),
@@ -174,8 +176,13 @@ def check_quota_usage(host: MailHost, world: dict, sleep: Callable[[float], None
 def _remove_probe_mail(host: MailHost, world: dict) -> None:
     result = host.run("doveadm", "-c", str(host.dovecot_conf), "user", "-f", "home", world["mailbox"].address)
     home = result.stdout.strip()
-    if result.returncode == 0 and home.startswith("/") and world["mailbox"].maildir.strip("/") in home:
-        shutil.rmtree(host.local(Path(home)), ignore_errors=True)
+    if result.returncode == 0 and home.startswith("/") and home.rstrip("/").endswith(world["mailbox"].maildir.rstrip("/")):
+        home_dir = host.local(Path(home))
+        shutil.rmtree(home_dir, ignore_errors=True)
+        # The probe domain's own directory, if nothing else is in it.
+        domain_dir = home_dir.parent
+        if domain_dir.name == world["domain"].name and domain_dir.is_dir() and not any(domain_dir.iterdir()):
+            domain_dir.rmdir()
 
 
 def run_checks(host: MailHost) -> list[CheckResult]:

@@ -76,6 +76,14 @@ def wait_for_port(port: int, timeout: float = 15.0) -> None:
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
+def wait_for_path(path: Path, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{path} did not appear after {timeout}s")
+        time.sleep(0.05)
+
+
 @dataclass
 class MailStack:
     root: Path
@@ -85,11 +93,11 @@ class MailStack:
     mail_root: Path
     smtp_port: int
     imap_port: int
-    lmtp_port: int
     uid: int
     gid: int
     db_name: str
     leg: Leg
+    mailconfig_options: dict = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
 
     # --- Postfix ---------------------------------------------------------------------
@@ -119,6 +127,13 @@ class MailStack:
         message.set_content(body + ("\n" + "x" * 76) * (size // 77 + 1 if size else 0))
         with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=30, source_address=(CLIENT_ADDRESS, 0)) as smtp:
             smtp.send_message(message, from_addr=sender, to_addrs=[to] if isinstance(to, str) else to)
+
+    def regenerate_config(self, **overrides) -> None:
+        """Re-run `manage.py mailconfig` into config_dir (with option overrides, e.g. a wrong
+        password) and reload both servers, as an admin would after changing the files."""
+        write_generated_config(self.leg, self.config_dir, {**self.mailconfig_options, **overrides})
+        self.postfix("reload", check=False)
+        self.doveadm("reload")
 
     def log(self, name: str = "postfix") -> str:
         path = self.logs[name]
@@ -188,8 +203,8 @@ relay_transport = error:outbound mail is disabled in tests
 defer_transports = smtp relay
 smtp_dns_support_level = disabled
 lmtp_dns_support_level = disabled
-# docs/mailstack.md: virtual_transport = lmtp:inet:127.0.0.1:24 (here: the test LMTP port)
-virtual_transport = lmtp:inet:127.0.0.1:{lmtp_port}
+# docs/mailstack.md, step 4, verbatim: deliveries go to Dovecot's LMTP socket in Postfix's queue.
+virtual_transport = lmtp:unix:private/dovecot-lmtp
 queue_run_delay = 1s
 minimal_backoff_time = 1s
 maximal_backoff_time = 2s
@@ -210,10 +225,12 @@ service imap-login {{
     port = 0
   }}
 }}
-# docs/mailstack.md: an LMTP listener on 127.0.0.1:24 (here: the test port)
+# docs/mailstack.md, step 4, with this instance's queue directory for /var/spool/postfix
 service lmtp {{
-  inet_listener lmtp {{
-    port = {lmtp_port}
+  unix_listener {root}/postfix-queue/private/dovecot-lmtp {{
+    mode = 0600
+    user = postfix
+    group = postfix
   }}
 }}
 """
@@ -302,11 +319,24 @@ def _private_certificate(leg: Leg, dovecot_dir: Path, root: Path) -> None:
     ssl_conf.write_text(text.replace(stock, f"{tls}/"))
 
 
+def write_generated_config(leg: Leg, config_dir: Path, options: dict) -> None:
+    """`manage.py mailconfig --out config_dir`, with the secret files in the leg's own postfix and
+    dovecot groups (a Debian tree's gids differ from this machine's)."""
+    on_host = leg.tree == Path("/")
+    call_command("mailconfig", out=str(config_dir), postfix_group="postfix" if on_host else "",
+                 dovecot_group="dovecot" if on_host else "", stdout=open(os.devnull, "w"), **options)
+    if not on_host:
+        secret = [str(p) for p in config_dir.rglob("*") if p.is_file() and stat.S_IMODE(p.stat().st_mode) == 0o640]
+        for group, paths in (("postfix", [p for p in secret if "/postfix/" in p]),
+                             ("dovecot", [p for p in secret if "/dovecot/" in p])):
+            subprocess.run(leg.cmd("chgrp", group, *paths), check=True, timeout=30)
+
+
 def start_mail_stack(root: Path, db: dict, leg: Leg) -> MailStack:
     from domains.mailstack import MAIN_CF_SNIPPET_PARAMETERS
 
     uid, gid = leg.uid, leg.gid
-    smtp_port, imap_port, lmtp_port = free_port(), free_port(), free_port()
+    smtp_port, imap_port = free_port(), free_port()
     if leg.tree != Path("/"):
         (leg.path(str(root))).mkdir(parents=True)
         _mount("--bind", str(root), str(leg.path(str(root))))
@@ -316,21 +346,15 @@ def start_mail_stack(root: Path, db: dict, leg: Leg) -> MailStack:
     os.chown(mail_root, uid, gid)
     call_command("dbroles", reader_role="mailreader_test", reader_password=READER_PASSWORD,
                  quota_role="mailquota_test", quota_password=QUOTA_PASSWORD, stdout=open(os.devnull, "w"))
-    on_host = leg.tree == Path("/")
-    call_command("mailconfig", out=str(config_dir), db_host=db["HOST"] or "127.0.0.1",
-                 db_port=int(db["PORT"] or 5432), db_name=db["NAME"], reader_role="mailreader_test",
-                 reader_password=READER_PASSWORD, quota_role="mailquota_test", quota_password=QUOTA_PASSWORD,
-                 mail_root=str(mail_root), uid=uid, gid=gid, dovecot_version=leg.dovecot_version,
-                 postfix_group="postfix" if on_host else "", dovecot_group="dovecot" if on_host else "",
-                 stdout=open(os.devnull, "w"))
-    if not on_host:  # the tree's own postfix/dovecot groups (their gids differ from this machine's)
-        secret = [str(p) for p in config_dir.rglob("*") if p.is_file() and stat.S_IMODE(p.stat().st_mode) == 0o640]
-        for group, paths in (("postfix", [p for p in secret if "/postfix/" in p]),
-                             ("dovecot", [p for p in secret if "/dovecot/" in p])):
-            subprocess.run(leg.cmd("chgrp", group, *paths), check=True, timeout=30)
+    mailconfig_options = dict(
+        db_host=db["HOST"] or "127.0.0.1", db_port=int(db["PORT"] or 5432), db_name=db["NAME"],
+        reader_role="mailreader_test", reader_password=READER_PASSWORD, quota_role="mailquota_test",
+        quota_password=QUOTA_PASSWORD, mail_root=str(mail_root), uid=uid, gid=gid,
+        dovecot_version=leg.dovecot_version)
+    write_generated_config(leg, config_dir, mailconfig_options)
 
     # Postfix: the stock main.cf and master.cf, then exactly the documented step, then the test block.
-    test_main_cf = TEST_MAIN_CF.format(root=root, lmtp_port=lmtp_port)
+    test_main_cf = TEST_MAIN_CF.format(root=root)
     overridden = {line.split("=")[0].strip() for line in test_main_cf.splitlines() if "=" in line
                   and not line.startswith("#")}
     assert not overridden & set(MAIN_CF_SNIPPET_PARAMETERS), "the test block must not mask the snippet"
@@ -354,23 +378,23 @@ def start_mail_stack(root: Path, db: dict, leg: Leg) -> MailStack:
     dovecot_conf = dovecot_dir / "dovecot.conf"
     with open(dovecot_conf, "a") as conf:
         conf.write(f"\n!include {config_dir}/dovecot/conf.snippet\n")
-        conf.write(TEST_DOVECOT_CONF.format(tag=f"{leg.name}-{root.name}", root=root, imap_port=imap_port,
-                                            lmtp_port=lmtp_port))
+        conf.write(TEST_DOVECOT_CONF.format(tag=f"{leg.name}-{root.name}", root=root, imap_port=imap_port))
     stack = MailStack(root=root, config_dir=config_dir, postfix_dir=postfix_dir, dovecot_conf=dovecot_conf,
-                      mail_root=mail_root, smtp_port=smtp_port, imap_port=imap_port, lmtp_port=lmtp_port,
-                      uid=uid, gid=gid, db_name=db["NAME"], leg=leg,
+                      mail_root=mail_root, smtp_port=smtp_port, imap_port=imap_port,
+                      uid=uid, gid=gid, db_name=db["NAME"], leg=leg, mailconfig_options=mailconfig_options,
                       logs={"postfix": root / "postfix.log", "dovecot": root / "dovecot.log"})
     # Daemons inherit stdout/stderr: send them to a file, not to a pipe we would wait on forever.
+    # Postfix first: it creates the queue's private/ directory where Dovecot puts the LMTP socket.
     with open(root / "start.log", "ab") as out:
-        dovecot = subprocess.run(leg.cmd("dovecot", "-c", str(dovecot_conf)), stdout=out, stderr=out, timeout=30)
         postfix = subprocess.run(leg.cmd("postfix", "-c", str(postfix_dir), "start"), stdout=out, stderr=out,
                                  timeout=60)
+        dovecot = subprocess.run(leg.cmd("dovecot", "-c", str(dovecot_conf)), stdout=out, stderr=out, timeout=30)
     if dovecot.returncode or postfix.returncode:
         stop_mail_stack(stack)
         raise RuntimeError(f"starting the mail stack failed:\n{(root / 'start.log').read_text()}")
     wait_for_port(smtp_port)
-    wait_for_port(lmtp_port)
     wait_for_port(imap_port)
+    wait_for_path(root / "postfix-queue" / "private" / "dovecot-lmtp")
     return stack
 
 

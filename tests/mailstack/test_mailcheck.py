@@ -5,10 +5,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from domains.models import Domain
-from tests.mailstack.harness import QUOTA_PASSWORD, READER_PASSWORD
 
 pytestmark = [pytest.mark.mailstack, pytest.mark.django_db(transaction=True)]
 
@@ -52,29 +50,16 @@ def test_mailcheck_names_a_missing_dovecot_include(mail_stack):
     assert "ok    postfix map virtual_mailbox_domains" in output
 
 
-def _drop_reader_connections():
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'mailreader_test'")
-
-
-def _reload(stack):
-    subprocess.run(stack.leg.cmd("postfix", "-c", str(stack.postfix_dir), "reload"), capture_output=True, timeout=60)
-    subprocess.run(stack.leg.cmd("doveadm", "-c", str(stack.dovecot_conf), "reload"), capture_output=True, timeout=60)
-
-
 def test_mailcheck_names_a_wrong_reader_password(mail_stack):
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER ROLE mailreader_test PASSWORD 'not-the-one-in-the-files'")
-    _drop_reader_connections()
-    _reload(mail_stack)
+    # An admin ran mailconfig with another password than the one dbroles set.
+    mail_stack.regenerate_config(reader_password="not-the-reader-password")
     try:
         code, output = mailcheck(mail_stack)
     finally:
-        call_command("dbroles", reader_role="mailreader_test", reader_password=READER_PASSWORD,
-                     quota_role="mailquota_test", quota_password=QUOTA_PASSWORD, stdout=io.StringIO())
-        _reload(mail_stack)
+        mail_stack.regenerate_config()
     assert code == 1
     assert "FAIL  postfix map virtual_mailbox_domains" in output
-    assert "fix: check the reader role's password" in output
+    assert "fix: check the reader role's password" in output, output
     assert "FAIL  dovecot auth" in output and "ok    dovecot include" in output
     assert "checks failed" in output
+    assert not Domain.objects.filter(name__startswith="mailcheck-").exists()

@@ -6,7 +6,8 @@ import subprocess
 import pytest
 
 from domains import services
-from domains.mailstack import MAIN_CF_SNIPPET_PARAMETERS, MailConfigOptions, render_main_cf_snippet
+from domains.mailstack import (MAIN_CF_MAP_PARAMETERS, MAIN_CF_SNIPPET_PARAMETERS, MailConfigOptions,
+                                render_main_cf_snippet, write_config)
 
 pytestmark = pytest.mark.mailstack
 
@@ -17,9 +18,12 @@ def test_snippet_appended_to_stock_main_cf_keeps_postfix_defaults(tmp_path):
     """Appending main.cf.snippet must not narrow a default: with Debian's stock main.cf,
     local_recipient_maps = proxy:unix:passwd.byname $alias_maps must stay allowed through proxymap,
     or every smtpd dies with "proxymap service is not configured for table"."""
+    write_config(tmp_path / "generated", MailConfigOptions("127.0.0.1", 5432, "mailadmin", "mailreader", "r",
+                                                          "mailquota", "q"), postfix_group=None, dovecot_group=None)
     shutil.copy(STOCK_MAIN_CF, tmp_path / "main.cf")
-    with open(tmp_path / "main.cf", "a") as main_cf:
-        main_cf.write(render_main_cf_snippet(tmp_path / "generated"))
+    shutil.copy("/etc/postfix/master.cf", tmp_path / "master.cf")
+    with open(tmp_path / "main.cf", "a") as main_cf:   # what docs/mailstack.md says
+        main_cf.write((tmp_path / "generated" / "postfix" / "main.cf.snippet").read_text())
 
     def expanded(parameter: str) -> str:
         result = subprocess.run(["postconf", "-c", str(tmp_path), "-x", "-h", parameter], capture_output=True,
@@ -31,11 +35,11 @@ def test_snippet_appended_to_stock_main_cf_keeps_postfix_defaults(tmp_path):
     for table in expanded("local_recipient_maps").replace(",", " ").split():
         if table.startswith("proxy:"):
             assert table.removeprefix("proxy:") in proxy_read_maps, table
-    for parameter in MAIN_CF_SNIPPET_PARAMETERS:
+    for parameter in MAIN_CF_MAP_PARAMETERS:
         assert f"proxy:pgsql:{tmp_path}/generated/" in expanded(parameter)
         for table in expanded(parameter).replace(",", " ").split():
             assert table.removeprefix("proxy:") in proxy_read_maps, (parameter, table)
-    # The snippet sets its seven parameters and nothing else.
+    # The snippet sets its seven map parameters and recipient_delimiter, nothing else.
     set_here = {line.split("=")[0].strip() for line in render_main_cf_snippet(tmp_path).splitlines()
                 if "=" in line and not line.startswith("#")}
     assert set_here == set(MAIN_CF_SNIPPET_PARAMETERS)

@@ -31,6 +31,9 @@ class Command(BaseCommand):
                             help="group that may read the Postfix maps (proxymap runs as postfix)")
         parser.add_argument("--dovecot-group", default="dovecot",
                             help="group that may read the Dovecot SQL files")
+        parser.add_argument("--recipient-delimiter", default=settings.MAILADMIN_RECIPIENT_DELIMITER,
+                            help="plus-addressing delimiter for Postfix and Dovecot LMTP (default: the "
+                                 "MAILADMIN_RECIPIENT_DELIMITER setting, '+'); must match the panel's setting")
         parser.add_argument("--dovecot-version", choices=DOVECOT_VERSIONS,
                             help="Dovecot release series to write for (default: ask the local `dovecot --version`)")
 
@@ -45,6 +48,7 @@ class Command(BaseCommand):
             reader_role=opts["reader_role"], reader_password=opts["reader_password"],
             quota_role=opts["quota_role"], quota_password=opts["quota_password"],
             mail_root=opts["mail_root"], uid=opts["uid"], gid=opts["gid"], dovecot_version=dovecot_version,
+            recipient_delimiter=opts["recipient_delimiter"],
         )
         try:
             written = write_config(Path(opts["out"]), options, postfix_group=opts["postfix_group"],
