@@ -188,27 +188,28 @@ class MailStack:
 
 
 # --- what each leg adds to the stock files: test ports, private paths, no outbound mail ---------
-# Appended after the snippet; it never sets a parameter the snippet sets (checked below).
-TEST_MAIN_CF = """
-# --- test instance only: private paths, loopback ports, nothing leaves this machine ---
-queue_directory = {root}/postfix-queue
-data_directory = {root}/postfix-data
-maillog_file = {root}/postfix.log
-maillog_file_prefixes = {root}
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-default_transport = error:outbound mail is disabled in tests
-relay_transport = error:outbound mail is disabled in tests
-# A per-domain transport_maps entry (relay:[mx1...]) bypasses the two above: hold it in the queue.
-defer_transports = smtp relay
-smtp_dns_support_level = disabled
-lmtp_dns_support_level = disabled
-# docs/mailstack.md, step 4, verbatim: deliveries go to Dovecot's LMTP socket in Postfix's queue.
-virtual_transport = lmtp:unix:private/dovecot-lmtp
-queue_run_delay = 1s
-minimal_backoff_time = 1s
-maximal_backoff_time = 2s
-"""
+# Set with `postconf -e` after the documented steps (so no parameter appears twice); it never sets a
+# parameter the snippet sets (checked below).
+TEST_MAIN_CF = {
+    "queue_directory": "{root}/postfix-queue",
+    "data_directory": "{root}/postfix-data",
+    "maillog_file": "{root}/postfix.log",
+    "maillog_file_prefixes": "{root}",
+    "inet_interfaces": "127.0.0.1",
+    "inet_protocols": "ipv4",
+    # Nothing leaves this machine, and a per-domain transport_maps entry (relay:[mx1...]) is held
+    # in the queue rather than tried.
+    "default_transport": "error:outbound mail is disabled in tests",
+    "relay_transport": "error:outbound mail is disabled in tests",
+    "defer_transports": "smtp relay",
+    "smtp_dns_support_level": "disabled",
+    "lmtp_dns_support_level": "disabled",
+    "queue_run_delay": "1s",
+    "minimal_backoff_time": "1s",
+    "maximal_backoff_time": "2s",
+}
+# docs/mailstack.md, "Setting it up", step 4, verbatim.
+DOCUMENTED_MAIN_CF = {"virtual_transport": "lmtp:unix:private/dovecot-lmtp"}
 
 TEST_DOVECOT_CONF = """
 # --- test instance only: private paths, loopback ports ---
@@ -235,8 +236,9 @@ service lmtp {{
 }}
 """
 
-# The test client plays a sender on the internet: its source address is outside Postfix's
-# default mynetworks (mynetworks_style = host: 127.0.0.1/32 here), so relay rules apply.
+# The test client plays a sender on the internet: on Debian 12 its source address is outside the
+# default mynetworks (mynetworks_style = host: 127.0.0.1/32). Debian 13's stock main.cf trusts
+# 127.0.0.0/8; there, and on both, mail for foreign domains is refused by default_transport = error.
 CLIENT_ADDRESS = "127.0.0.2"
 
 
@@ -353,18 +355,19 @@ def start_mail_stack(root: Path, db: dict, leg: Leg) -> MailStack:
         dovecot_version=leg.dovecot_version)
     write_generated_config(leg, config_dir, mailconfig_options)
 
-    # Postfix: the stock main.cf and master.cf, then exactly the documented step, then the test block.
-    test_main_cf = TEST_MAIN_CF.format(root=root)
-    overridden = {line.split("=")[0].strip() for line in test_main_cf.splitlines() if "=" in line
-                  and not line.startswith("#")}
-    assert not overridden & set(MAIN_CF_SNIPPET_PARAMETERS), "the test block must not mask the snippet"
+    # Postfix: the stock main.cf and master.cf, then exactly the documented steps, then the test settings.
+    assert not set(TEST_MAIN_CF) & set(MAIN_CF_SNIPPET_PARAMETERS), "the test settings must not mask the snippet"
     postfix_dir = root / "postfix"
     postfix_dir.mkdir()
     shutil.copy(leg.path("/usr/share/postfix/main.cf.debian"), postfix_dir / "main.cf")
+    (postfix_dir / "master.cf").write_text(_stock_master_cf(leg.path("/etc/postfix/master.cf").read_text(), smtp_port))
+    postconf = leg.cmd("postconf", "-c", str(postfix_dir))
+    subprocess.run([*postconf, "-X", "recipient_delimiter"], check=True, capture_output=True, timeout=30)
     with open(postfix_dir / "main.cf", "a") as main_cf:   # cat main.cf.snippet >> main.cf
         main_cf.write((config_dir / "postfix" / "main.cf.snippet").read_text())
-        main_cf.write(test_main_cf)
-    (postfix_dir / "master.cf").write_text(_stock_master_cf(leg.path("/etc/postfix/master.cf").read_text(), smtp_port))
+    settings = {**DOCUMENTED_MAIN_CF, **{k: v.format(root=root) for k, v in TEST_MAIN_CF.items()}}
+    subprocess.run([*postconf, "-e", *(f"{k}={v}" for k, v in settings.items())], check=True, capture_output=True,
+                   timeout=30)
     for sub in ("postfix-queue", "postfix-data"):
         (root / sub).mkdir()
     postfix_ids = subprocess.run(leg.cmd("id", "-u", "postfix"), capture_output=True, text=True, check=True).stdout

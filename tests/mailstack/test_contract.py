@@ -169,7 +169,7 @@ def test_quota_lowered_in_the_panel_refuses_the_next_delivery(mail_stack, world)
         time.sleep(0.1)
     services.mailbox_update(mailbox=mailbox, quota_bytes=1024, acting_user=None)
     mail_stack.send("tiny@small.example", subject="does not fit", size=20_000)
-    log = mail_stack.wait_for_log("to=<tiny@small.example>, relay=127.0.0.1", timeout=20)
+    log = mail_stack.wait_for_log("to=<tiny@small.example>, relay=", timeout=20)
     deadline = time.monotonic() + 20
     while "Quota exceeded" not in log and time.monotonic() < deadline:
         time.sleep(0.2)
