@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
+from domains.params import page_param
+
 from . import selectors, services
 from .admin_forms import AdminCreateForm, AdminPasswordForm, AdminUpdateForm
 
@@ -35,7 +37,7 @@ def _form_template(request: HttpRequest, template: str) -> str:
 def admin_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:150]
     admins = selectors.admin_list(request.user, query=query)
-    page = Paginator(admins, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(admins, PAGE_SIZE).get_page(page_param(request))
     template = "accounts/admin_list.html"
     if request.htmx and request.htmx.target == "admin-table":
         template += "#admin-table"

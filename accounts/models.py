@@ -7,6 +7,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from domains.text import plain_text_constraint
+
 
 class Admin(AbstractUser):
     """A person who administers the panel: a superadmin, or a domain admin of some domains."""
@@ -27,6 +29,8 @@ class Admin(AbstractUser):
         constraints = [
             models.CheckConstraint(condition=Q(role__in=["superadmin", "domain_admin"]),
                                    name="admin_role_valid"),
+            *[models.CheckConstraint(condition=plain_text_constraint(field), name=f"admin_{field}_plain_text")
+              for field in ("username", "first_name", "last_name", "email")],
             # Admins log in with their username or e-mail address, case-insensitively:
             # either must name exactly one account.
             models.UniqueConstraint(Lower("username"), name="admin_username_unique_ci",

@@ -1,7 +1,10 @@
 """The audit log's filter form (GET): it validates input shape only."""
 from __future__ import annotations
 
+import datetime
+
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -25,14 +28,25 @@ ACTION_CHOICES = [
 ]
 
 
+# The log's dates lie in this range; a date outside it is an error, not an overflow when the
+# selector adds a day to the end date (9999-12-31 + 1 day was a 500).
+DATE_BOUNDS = {"min_value": datetime.date(2000, 1, 1), "max_value": datetime.date(9998, 12, 31)}
+
+
+class BoundedDateField(forms.DateField):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators += [MinValueValidator(DATE_BOUNDS["min_value"]), MaxValueValidator(DATE_BOUNDS["max_value"])]
+
+
 class AuditFilterForm(forms.Form):
     domain = forms.CharField(label=_("Domain"), required=False, max_length=253)
     action = forms.ChoiceField(label=_("Action"), required=False, choices=ACTION_CHOICES)
     actor = forms.CharField(label=_("Who"), required=False, max_length=320,
                             help_text=_("User name, exactly"))
-    date_from = forms.DateField(label=_("From"), required=False,
+    date_from = BoundedDateField(label=_("From"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    date_to = forms.DateField(label=_("To"), required=False,
+    date_to = BoundedDateField(label=_("To"), required=False,
                               widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def clean_domain(self) -> str:

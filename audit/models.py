@@ -17,6 +17,10 @@ class AuditEntry(models.Model):
     # The domain the change belongs to, as a name, so domain admins can read their own
     # history even after objects (or the domain itself) are deleted.
     domain_name = models.CharField(_("domain"), max_length=253, blank=True, db_index=True)
+    # The domain's identity (its primary key, never reused), which scopes what a domain admin
+    # sees: a domain deleted and created again under the same name is another tenant, who must
+    # not read the previous one's history. Not a foreign key: entries outlive their domain.
+    domain_id = models.BigIntegerField(_("domain id"), null=True, blank=True)
     object_type = models.CharField(_("object type"), max_length=32)
     object_repr = models.CharField(_("object"), max_length=320)
     before = models.JSONField(_("before"), null=True, blank=True)
@@ -29,6 +33,7 @@ class AuditEntry(models.Model):
         verbose_name_plural = _("audit log")
         indexes = [
             models.Index(fields=["domain_name", "-created"], name="audit_domain_created"),
+            models.Index(fields=["domain_id", "-created"], name="audit_domain_id_created"),
             # The audit page filters by who acted, newest first.
             models.Index(fields=["actor_label", "-created"], name="audit_actor_created"),
         ]

@@ -26,7 +26,8 @@ def audit_entries_for(user: Admin) -> QuerySet[AuditEntry]:
         return AuditEntry.objects.none()
     if user.is_superadmin:
         return AuditEntry.objects.all()
-    return AuditEntry.objects.filter(domain_name__in=list(domains_for(user).values_list("name", flat=True)))
+    # SECURITY: by the domain's identity, not its name (a re-created domain is a new tenant).
+    return AuditEntry.objects.filter(domain_id__in=list(domains_for(user).values_list("pk", flat=True)))
 
 
 def audit_list(user: Admin, *, domain_name: str = "", action: str = "", actor: str = "",

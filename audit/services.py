@@ -38,6 +38,15 @@ def actor_label_for(actor) -> str:
     return label or actor.get_username()
 
 
+def _domain_id(domain_name: str) -> int | None:
+    """The id of the domain named so right now (in the caller's transaction), None if none."""
+    from domains.models import Domain
+
+    if not domain_name:
+        return None
+    return Domain.objects.filter(name=domain_name).values_list("pk", flat=True).first()
+
+
 def audit_record(*, actor, action: str, obj: models.Model | None = None, object_type: str = "",
                  object_repr: str = "", domain_name: str = "", before: dict | None = None,
                  after: dict | None = None) -> AuditEntry:
@@ -54,6 +63,7 @@ def audit_record(*, actor, action: str, obj: models.Model | None = None, object_
         actor_label=actor_label_for(actor)[:320],
         action=action,
         domain_name=domain_name,
+        domain_id=_domain_id(domain_name),
         object_type=object_type or (obj._meta.model_name if obj is not None else ""),
         object_repr=(object_repr or str(obj))[:320],
         before=before,

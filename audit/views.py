@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from domains.addresses import domain_display
+from domains.params import MAX_PAGE, bounded_int
 
 from . import selectors
 from .forms import AuditFilterForm
@@ -18,10 +19,7 @@ class CountlessPage:
     more than the page to know whether there is a next one."""
 
     def __init__(self, queryset, number, size: int):
-        try:
-            self.number = max(int(number), 1)
-        except (TypeError, ValueError):
-            self.number = 1
+        self.number = bounded_int(number, default=1, minimum=1, maximum=MAX_PAGE)
         start = (self.number - 1) * size
         rows = list(queryset[start:start + size + 1])
         self.object_list = rows[:size]

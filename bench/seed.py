@@ -90,8 +90,8 @@ def seed(domains: int, mailboxes: int, big: int, force: bool = False) -> dict[st
             FROM domain WHERE id %% 10 = 0
         """, {"big_name": BIG_DOMAIN})
         cur.execute("""
-            INSERT INTO alias_domain (name, target_id, active, created, modified)
-            SELECT 'alias-of-' || name, id, true, now(), now() FROM domain WHERE id %% 10 = 1
+            INSERT INTO alias_domain (name, target_id, active, approved, created, modified)
+            SELECT 'alias-of-' || name, id, true, true, now(), now() FROM domain WHERE id %% 10 = 1
         """, {})
         counts = {}
         for table in ("domain", "mailbox", "alias", "alias_domain", "quota_usage"):

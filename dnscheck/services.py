@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +21,8 @@ from .models import DkimKey, DnsCheckResult, DnsCheckRun
 from .selectors import active_dkim_keys
 
 RSA_BITS = 2048
+# The first key of the two-key advisory lock that serializes DNS checks of one domain.
+DNS_CHECK_LOCK_SPACE = 0x444E53  # 'DNS'
 
 
 def _new_key_pair(algorithm: str) -> tuple[str, str]:
@@ -84,10 +86,52 @@ def dkim_key_retire(*, key: DkimKey, acting_user) -> DkimKey:
     return key
 
 
+class DnsCheckBusy(ValidationError):
+    """A check of this domain is running, or ran less than DNSCHECK_MIN_INTERVAL seconds ago."""
+
+
+def _try_domain_lock(domain: Domain) -> bool:
+    """A PostgreSQL session advisory lock per domain, taken without waiting (shared by every
+    worker and process); released by _release_domain_lock."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [DNS_CHECK_LOCK_SPACE, domain.pk])
+        return cursor.fetchone()[0]
+
+
+def _release_domain_lock(domain: Domain) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [DNS_CHECK_LOCK_SPACE, domain.pk])
+
+
 def dns_check_run(*, domain: Domain, acting_user, resolver=None,
-                  identity: checks.ServerIdentity | None = None) -> DnsCheckRun:
+                  identity: checks.ServerIdentity | None = None, min_interval: float | None = None) -> DnsCheckRun:
     """Run every check for `domain` and store the results (the DNS work happens outside
-    the transaction, so a slow name server never holds a database lock)."""
+    the transaction, so a slow name server never holds a database lock).
+
+    Rate-limited per domain, in the database so that it holds across workers: while a check
+    of the domain runs, another is refused at once (it neither waits nor holds a worker), and
+    a new check starts only `min_interval` seconds (default settings.DNSCHECK_MIN_INTERVAL)
+    after the last one. Raises DnsCheckBusy (a ValidationError) then, and writes nothing.
+    """
+    if min_interval is None:
+        min_interval = settings.DNSCHECK_MIN_INTERVAL
+    if not _try_domain_lock(domain):
+        raise DnsCheckBusy(_("A DNS check of %(domain)s is already running.") % {"domain": domain.display_name},
+                           code="dns_check_running")
+    try:
+        last = DnsCheckRun.objects.filter(domain=domain).order_by("-created").values_list("created", flat=True).first()
+        if last is not None and min_interval > 0:
+            wait = min_interval - (timezone.now() - last).total_seconds()
+            if wait > 0:
+                raise DnsCheckBusy(_("%(domain)s was checked moments ago; try again in %(seconds)d seconds.")
+                                   % {"domain": domain.display_name, "seconds": int(wait) + 1},
+                                   code="dns_check_too_soon")
+        return _dns_check_run(domain=domain, acting_user=acting_user, resolver=resolver, identity=identity)
+    finally:
+        _release_domain_lock(domain)
+
+
+def _dns_check_run(*, domain: Domain, acting_user, resolver, identity) -> DnsCheckRun:
     resolver = resolver or resolver_from_settings()
     identity = identity or checks.ServerIdentity.from_settings()
     started = time.monotonic()

@@ -44,9 +44,15 @@ def domain_dns(request: HttpRequest, domain_pk: int) -> HttpResponse:
 @require_POST
 def domain_dns_check(request: HttpRequest, domain_pk: int) -> HttpResponse:
     domain = get_domain_for_admin(request.user, domain_pk)
-    services.dns_check_run(domain=domain, acting_user=request.user)
+    busy = ""
+    try:
+        services.dns_check_run(domain=domain, acting_user=request.user)
+    except services.DnsCheckBusy as exc:
+        busy = exc.messages[0]
     if request.htmx:
-        return render(request, TEMPLATE + "#check-results", _context(domain))
+        return render(request, TEMPLATE + "#check-results", _context(domain, busy=busy))
+    if busy:
+        messages.warning(request, busy)
     return redirect("dnscheck:domain", domain_pk=domain.pk)
 
 

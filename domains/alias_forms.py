@@ -98,7 +98,21 @@ class AliasDomainForm(forms.Form):
                                                "invalid_choice": _("Choose one of your domains.")})
     active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
+    allow_lookalike = forms.BooleanField(
+        label=_("I have checked this name"), required=False,
+        help_text=_("Accept a name that can be mistaken for another (mixed writing systems, look-alike letters)."))
+
     def __init__(self, *args, user: Admin, **kwargs):
         super().__init__(*args, **kwargs)
         # SECURITY: the target must be one of the admin's domains.
         self.fields["target"].queryset = selectors.domains_holding_addresses(user)
+        if not user.is_superadmin:
+            # A domain admin's alias domain is a request: inactive until a superadmin approves it.
+            del self.fields["active"]
+            del self.fields["allow_lookalike"]
+
+
+class AliasDomainApproveForm(forms.Form):
+    allow_lookalike = forms.BooleanField(
+        label=_("I have checked this name"), required=False,
+        help_text=_("Accept a name that can be mistaken for another (mixed writing systems, look-alike letters)."))

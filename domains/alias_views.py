@@ -6,7 +6,7 @@ admin's domains); every write goes through services.py.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,7 +18,9 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from . import selectors, services
 from .addresses import address_display, normalize_local_part
-from .alias_forms import AliasCreateForm, AliasDomainForm, AliasUpdateForm, ForwardingForm
+from .alias_forms import AliasCreateForm, AliasDomainApproveForm, AliasDomainForm, AliasUpdateForm, ForwardingForm
+from .name_claims import lookalike_findings
+from .params import page_param, pk_param
 
 PAGE_SIZE = 50
 ACTIVE_FILTERS = {"yes": True, "no": False}
@@ -54,10 +56,7 @@ def _toggled(request: HttpRequest, *, back: str, row: str, context: dict, messag
 
 
 def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return pk_param(value)
 
 
 # --- aliases -------------------------------------------------------------------------
@@ -72,7 +71,7 @@ def alias_list(request: HttpRequest, domain_pk: int | None = None) -> HttpRespon
         sort = "address"
     aliases = selectors.alias_list(request.user, domain=domain, query=query,
                                    active=ACTIVE_FILTERS.get(active_filter), sort=sort)
-    page = Paginator(aliases, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(aliases, PAGE_SIZE).get_page(page_param(request))
     template = "domains/alias_list.html"
     if request.htmx and request.htmx.target == "alias-table":
         template += "#alias-table"
@@ -211,15 +210,18 @@ def mailbox_forwarding(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def alias_domain_list(request: HttpRequest) -> HttpResponse:
-    domain_pk = request.GET.get("domain")
+    domain_pk = pk_param(request.GET.get("domain"))
     domain = selectors.get_domain_for_admin(request.user, domain_pk) if domain_pk else None
     query = request.GET.get("q", "")[:200]
-    alias_domains = selectors.alias_domain_list(request.user, domain=domain, query=query)
-    page = Paginator(alias_domains, PAGE_SIZE).get_page(request.GET.get("page"))
+    pending = request.GET.get("pending") == "1"
+    alias_domains = selectors.alias_domain_list(request.user, domain=domain, query=query, pending=pending)
+    page = Paginator(alias_domains, PAGE_SIZE).get_page(page_param(request))
     template = "domains/aliasdomain_list.html"
     if request.htmx and request.htmx.target == "aliasdomain-table":
         template += "#aliasdomain-table"
-    return render(request, template, {"domain": domain, "page": page, "query": query})
+    awaiting = selectors.alias_domain_list(request.user, domain=domain, pending=True).count()
+    return render(request, template, {"domain": domain, "page": page, "query": query, "pending": pending,
+                                      "awaiting": awaiting})
 
 
 @require_http_methods(["GET", "POST"])
@@ -229,12 +231,17 @@ def alias_domain_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            alias_domain = services.alias_domain_create(name=data["name"], target=data["target"],
-                                                        active=data["active"], acting_user=request.user)
+            alias_domain = services.alias_domain_create(
+                name=data["name"], target=data["target"], active=data.get("active", False),
+                allow_lookalike=data.get("allow_lookalike", False), acting_user=request.user)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("Alias domain %(name)s created.") % {"name": alias_domain.display_name})
+            if alias_domain.approved:
+                messages.success(request, _("Alias domain %(name)s created.") % {"name": alias_domain.display_name})
+            else:
+                messages.success(request, _("Alias domain %(name)s requested: a superadmin must approve it "
+                                            "before this server accepts mail for it.") % {"name": alias_domain.display_name})
             return _done(request, reverse("domains:aliasdomain-list"))
     template = "domains/aliasdomain_form.html"
     if request.htmx:
@@ -242,12 +249,36 @@ def alias_domain_create(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"form": form})
 
 
+@require_http_methods(["GET", "POST"])
+def alias_domain_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    """A superadmin reviews a requested alias domain (Unicode and punycode side by side) and approves it."""
+    alias_domain = selectors.get_alias_domain_for_admin(request.user, pk)
+    if not request.user.is_superadmin:
+        raise PermissionDenied
+    form = AliasDomainApproveForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.alias_domain_approve(alias_domain=alias_domain, acting_user=request.user,
+                                          allow_lookalike=form.cleaned_data["allow_lookalike"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Alias domain %(name)s approved.") % {"name": alias_domain.display_name})
+            return _done(request, reverse("domains:aliasdomain-list"))
+    return render(request, "domains/aliasdomain_confirm_approve.html", {
+        "alias_domain": alias_domain, "form": form, "findings": lookalike_findings(alias_domain.name)})
+
+
 @require_POST
 def alias_domain_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     alias_domain = selectors.get_alias_domain_for_admin(request.user, pk)
-    alias_domain = services.alias_domain_set_active(alias_domain=alias_domain,
-                                                    active=request.POST.get("active") == "1",
-                                                    acting_user=request.user)
+    try:
+        alias_domain = services.alias_domain_set_active(alias_domain=alias_domain,
+                                                        active=request.POST.get("active") == "1",
+                                                        acting_user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _done(request, _back(request, reverse("domains:aliasdomain-list")))
     message = (_("Alias domain %(name)s activated.") if alias_domain.active
                else _("Alias domain %(name)s deactivated.")) % {"name": alias_domain.display_name}
     return _toggled(request, back=_back(request, reverse("domains:aliasdomain-list")),

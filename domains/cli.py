@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
+from .text import printable
 from .units import parse_size
 
 
@@ -54,7 +55,8 @@ def print_rows(stdout, rows: list[dict[str, Any]], columns: Iterable[str], as_js
     if as_json:
         stdout.write(json.dumps(rows, indent=2, default=str))
         return
-    table = [[str(row.get(c, "")) for c in columns] for row in rows]
+    # SECURITY: stored text is shown escaped: no terminal escape or line break from a row.
+    table = [[printable(row.get(c, "")) for c in columns] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in table]) for i, c in enumerate(columns)]
     stdout.write("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)).rstrip())
     for r in table:
@@ -69,7 +71,7 @@ def print_object(stdout, data: dict[str, Any], as_json: bool) -> None:
     for key, value in data.items():
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
-        stdout.write(f"{key.ljust(width)}  {value}")
+        stdout.write(f"{key.ljust(width)}  {printable(value)}")
 
 
 def add_active_flags(parser) -> None:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .addresses import normalize_domain, normalize_local_part
 from .services import ROLE_ADDRESSES
+from .text import validate_plain_text
 from .units import format_size, parse_size
 
 
@@ -32,7 +33,8 @@ class SizeField(forms.CharField):
 
 
 class DomainForm(forms.Form):
-    description = forms.CharField(label=_("Description"), required=False, max_length=255)
+    description = forms.CharField(label=_("Description"), required=False, max_length=255,
+                                  validators=[validate_plain_text])
     active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     max_mailboxes = forms.IntegerField(label=_("Maximum mailboxes"), min_value=0, initial=0,
                                        help_text=_("0 = unlimited"))
@@ -43,7 +45,7 @@ class DomainForm(forms.Form):
     default_quota_bytes = SizeField(label=_("Default mailbox quota"), initial="0")
     backup_mx = forms.BooleanField(label=_("Backup MX (relay only)"), required=False,
                                    help_text=_("Accept mail for this domain and relay it to its primary MX."))
-    transport = forms.CharField(label=_("Transport"), required=False, max_length=255,
+    transport = forms.CharField(label=_("Transport"), required=False, max_length=255, validators=[validate_plain_text],
                                 help_text=_("Postfix transport, e.g. relay:[mx1.example.org]; empty for the default."))
     allow_external_forwarding = forms.BooleanField(label=_("Mail users may forward to other servers"),
                                                    required=False, initial=True)
@@ -67,6 +69,9 @@ class DomainCreateForm(DomainForm):
         choices=[(r, r) for r in ROLE_ADDRESSES], initial=["postmaster", "abuse"],
         help_text=_("Created as aliases to the address below."))
     role_target = forms.CharField(label=_("Role addresses deliver to"), required=False, max_length=320)
+    allow_lookalike = forms.BooleanField(
+        label=_("I have checked this name"), required=False,
+        help_text=_("Accept a name that can be mistaken for another (mixed writing systems, look-alike letters)."))
 
     field_order = ["name", "description"]
 
@@ -98,7 +103,8 @@ class PasswordPairMixin:
 class MailboxCreateForm(PasswordPairMixin, forms.Form):
     local_part = forms.CharField(label=_("Address name"), max_length=64,
                                  help_text=_("The part before the @."))
-    name = forms.CharField(label=_("Display name"), required=False, max_length=255)
+    name = forms.CharField(label=_("Display name"), required=False, max_length=255,
+                           validators=[validate_plain_text])
     quota_bytes = SizeField(label=_("Quota"), required=False,
                             help_text=_("Empty for the domain's default; with a unit (500M, 2G); 0 = unlimited."))
     generate_password = forms.BooleanField(label=_("Generate a password (shown once)"), required=False)
@@ -114,7 +120,8 @@ class MailboxCreateForm(PasswordPairMixin, forms.Form):
 
 
 class MailboxUpdateForm(forms.Form):
-    name = forms.CharField(label=_("Display name"), required=False, max_length=255)
+    name = forms.CharField(label=_("Display name"), required=False, max_length=255,
+                           validators=[validate_plain_text])
     quota_bytes = SizeField(label=_("Quota"))
     active = forms.BooleanField(label=_("Active"), required=False)
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import grp
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -403,11 +405,39 @@ def _group_id(name: str | None) -> int | None:
         return None
 
 
+def write_file_atomically(path: Path, text: str, *, mode: int, gid: int | None = None) -> Path:
+    """Replace `path` with a file holding `text` (mode `mode`, group `gid` if given); return `path`.
+
+    SECURITY: the temporary file is created exclusively (O_EXCL|O_NOFOLLOW) in a fresh private
+    directory (mode 0700) beside `path`, then renamed over it. A symlink or `.tmp` file planted in
+    the output folder is never opened or followed: rename(2) replaces a link at `path` itself,
+    and no other user can reach the private directory while the file has its final mode.
+    Raises OSError.
+    """
+    private = tempfile.mkdtemp(prefix=".mailconfig-", dir=path.parent)
+    try:
+        tmp = os.path.join(private, path.name)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            if gid is not None:
+                os.fchown(handle.fileno(), -1, gid)
+            os.fchmod(handle.fileno(), mode)
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+    return path
+
+
 def write_config(out: Path, options: MailConfigOptions, *, postfix_group: str | None = "postfix",
                  dovecot_group: str | None = "dovecot") -> list[Path]:
     """Write every file under `out`. Files holding a password are mode 0640, group-readable by
     the daemon that opens them (Postfix's proxymap runs as postfix; Dovecot's dict as dovecot)
     when that group exists and we may change it."""
+    for sub in ("postfix", "dovecot"):
+        if (out / sub).is_symlink():
+            # SECURITY: a planted link would send files holding passwords elsewhere.
+            raise ValueError(f"{out / sub} is a symbolic link; refusing to write through it")
     postfix_dir = (out / "postfix").resolve()
     dovecot_dir = (out / "dovecot").resolve()
     postfix_dir.mkdir(parents=True, exist_ok=True)
@@ -415,16 +445,8 @@ def write_config(out: Path, options: MailConfigOptions, *, postfix_group: str | 
     written: list[Path] = []
 
     def write(path: Path, text: str, secret: bool, group: str | None = None) -> None:
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        gid = _group_id(group) if secret else None
-        if gid is not None and os.geteuid() == 0:
-            os.chown(tmp, -1, gid)
-        os.chmod(tmp, 0o640 if secret else 0o644)
-        os.replace(tmp, path)
-        written.append(path)
+        gid = _group_id(group) if secret and os.geteuid() == 0 else None
+        written.append(write_file_atomically(path, text, mode=0o640 if secret else 0o644, gid=gid))
 
     for pmap in POSTFIX_MAPS:
         write(postfix_dir / f"{pmap.name}.cf", render_postfix_map(pmap, options), True, postfix_group)

@@ -13,6 +13,7 @@ from django.db.models.functions import Lower, Upper
 from django.utils.translation import gettext_lazy as _
 
 from .addresses import DOMAIN_NAME_SQL_RE, SERVED_LOCAL_PART_SQL_RE, domain_display, address_display
+from .text import plain_text_constraint, validate_plain_text
 
 # Our mailboxes' and aliases' names: only what Postfix and Dovecot serve (see addresses.py).
 LOCAL_PART_SQL_RE = SERVED_LOCAL_PART_SQL_RE
@@ -24,14 +25,15 @@ class Domain(models.Model):
 
     name = models.CharField(_("domain name"), max_length=253, unique=True,
                             error_messages={"unique": _("This domain already exists.")})
-    description = models.CharField(_("description"), max_length=255, blank=True)
+    description = models.CharField(_("description"), max_length=255, blank=True,
+                                   validators=[validate_plain_text])
     active = models.BooleanField(_("active"), default=True)
     backup_mx = models.BooleanField(
         _("backup MX"), default=False,
         help_text=_("Relay mail for this domain to its primary MX instead of delivering it here."),
     )
     transport = models.CharField(
-        _("transport"), max_length=255, blank=True,
+        _("transport"), max_length=255, blank=True, validators=[validate_plain_text],
         help_text=_("Postfix transport for this domain, e.g. lmtp:unix:private/dovecot-lmtp or "
                     "relay:[mx.example.org]; empty for the server default."),
     )
@@ -64,6 +66,10 @@ class Domain(models.Model):
             models.CheckConstraint(condition=Q(quota_bytes__gte=0), name="domain_quota_gte_0"),
             models.CheckConstraint(condition=Q(default_quota_bytes__gte=0),
                                    name="domain_default_quota_gte_0"),
+            models.CheckConstraint(condition=plain_text_constraint("description"),
+                                   name="domain_description_plain_text"),
+            models.CheckConstraint(condition=plain_text_constraint("transport"),
+                                   name="domain_transport_plain_text"),
         ]
         indexes = [
             # fastupdate=False on every GIN index here: with PostgreSQL's default, rows written
@@ -90,7 +96,7 @@ class Mailbox(models.Model):
     local_part = models.CharField(_("address name"), max_length=64)
     address = models.CharField(_("address"), max_length=320, unique=True,
                                error_messages={"unique": _("This mailbox already exists.")})
-    name = models.CharField(_("display name"), max_length=255, blank=True)
+    name = models.CharField(_("display name"), max_length=255, blank=True, validators=[validate_plain_text])
     password = models.CharField(_("password hash"), max_length=255)
     quota_bytes = models.BigIntegerField(_("quota"), default=0, help_text=_("0 = unlimited"))
     maildir = models.CharField(_("maildir"), max_length=400, unique=True)
@@ -114,6 +120,7 @@ class Mailbox(models.Model):
             models.CheckConstraint(condition=Q(quota_bytes__gte=0), name="mailbox_quota_gte_0"),
             models.CheckConstraint(condition=~Q(maildir__startswith="/") & ~Q(maildir__contains=".."),
                                    name="mailbox_maildir_relative"),
+            models.CheckConstraint(condition=plain_text_constraint("name"), name="mailbox_name_plain_text"),
         ]
         indexes = [
             # Substring search as you type over 100,000 mailboxes.
@@ -201,6 +208,8 @@ class AliasDomain(models.Model):
     target = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="alias_domains",
                                verbose_name=_("target domain"))
     active = models.BooleanField(_("active"), default=True)
+    # A domain admin's alias domain is a request until a superadmin approves it (issue 11).
+    approved = models.BooleanField(_("approved"), default=False)
     created = models.DateTimeField(_("created"), auto_now_add=True)
     modified = models.DateTimeField(_("modified"), auto_now=True)
 
@@ -212,6 +221,9 @@ class AliasDomain(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(name__regex=DOMAIN_NAME_SQL_RE),
                                    name="alias_domain_name_lower_ascii"),
+            # SECURITY: the Postfix maps read `active`; an unapproved name never routes.
+            models.CheckConstraint(condition=Q(approved=True) | Q(active=False),
+                                   name="alias_domain_active_only_when_approved"),
         ]
 
     def __str__(self) -> str:

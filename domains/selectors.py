@@ -99,10 +99,14 @@ def alias_list(user: Admin, *, domain: Domain | None = None, query: str = "",
     return aliases.order_by(*ALIAS_SORTS.get(sort, ALIAS_SORTS["address"]))
 
 
-def alias_domain_list(user: Admin, *, domain: Domain | None = None, query: str = "") -> QuerySet[AliasDomain]:
+def alias_domain_list(user: Admin, *, domain: Domain | None = None, query: str = "",
+                      pending: bool = False) -> QuerySet[AliasDomain]:
+    """The admin's alias domains; `pending`: only the requests awaiting a superadmin's approval."""
     alias_domains = alias_domains_for(user).select_related("target")
     if domain is not None:
         alias_domains = alias_domains.filter(target=domain)
+    if pending:
+        alias_domains = alias_domains.filter(approved=False)
     query = query.strip()
     if query:
         alias_domains = alias_domains.filter(name__icontains=query)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Iterable
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -22,6 +22,7 @@ from audit.services import audit_record, snapshot
 from .addresses import normalize_address, normalize_domain, normalize_local_part, split_address
 from .doveadm import flush_auth_cache
 from .models import Alias, AliasDomain, Domain, Mailbox, QuotaUsage
+from .name_claims import check_lookalike, decides_routing, require_routing_authority
 from .passwords import hash_password
 from .units import format_size
 
@@ -29,6 +30,8 @@ DOMAIN_EDITABLE_FIELDS = {
     "description", "active", "backup_mx", "transport", "max_mailboxes", "max_aliases",
     "max_quota_bytes", "quota_bytes", "default_quota_bytes", "allow_external_forwarding",
 }
+# What a domain admin may change on their own domains; limits and routing stay with superadmins.
+DOMAIN_ADMIN_EDITABLE_FIELDS = {"description", "default_quota_bytes", "allow_external_forwarding"}
 MAILBOX_EDITABLE_FIELDS = {"name", "quota_bytes", "active"}
 MAX_DESTINATIONS = 500
 
@@ -159,13 +162,24 @@ def _is_local_domain(name: str) -> bool:
 def domain_create(*, name: str, acting_user, description: str = "", active: bool = True,
                   backup_mx: bool = False, transport: str = "", max_mailboxes: int = 0,
                   max_aliases: int = 0, max_quota_bytes: int = 0, quota_bytes: int = 0,
-                  default_quota_bytes: int = 0, allow_external_forwarding: bool = True) -> Domain:
+                  default_quota_bytes: int = 0, allow_external_forwarding: bool = True,
+                  allow_lookalike: bool = False) -> Domain:
+    """Create a domain. Superadmins and the CLI only (PermissionDenied otherwise); a look-alike
+    name (UTS #39, domains/lookalike.py) needs `allow_lookalike`."""
+    require_routing_authority(acting_user)
     try:
         name = normalize_domain(name)
     except ValidationError as exc:
         raise ValidationError({"name": exc.error_list}) from None
     _lock_name(name)
-    if AliasDomain.objects.filter(name=name).exists():
+    check_lookalike(name, confirmed=allow_lookalike, may_confirm=True)
+    claimed = AliasDomain.objects.filter(name=name).select_related("target").first()
+    if claimed is not None and not claimed.approved:
+        # A domain admin's request must not squat a name: say whose it is and how to free it.
+        raise _field_error("name", _("%(name)s is requested as an alias domain of %(target)s, awaiting approval: "
+                                     "refuse that request first.") % {"name": name, "target": claimed.target.name},
+                           "name_is_requested_alias_domain")
+    if claimed is not None:
         raise _field_error("name", _("%(name)s is already an alias domain.") % {"name": name}, "name_is_alias_domain")
     domain = Domain(name=name, description=description.strip(), active=active, backup_mx=backup_mx,
                     transport=transport.strip(), max_mailboxes=max_mailboxes, max_aliases=max_aliases,
@@ -185,6 +199,9 @@ def domain_update(*, domain: Domain, acting_user, **changes: Any) -> Domain:
     unknown = set(changes) - DOMAIN_EDITABLE_FIELDS
     if unknown:
         raise TypeError(f"domain_update() got unexpected fields: {', '.join(sorted(unknown))}")
+    if set(changes) - DOMAIN_ADMIN_EDITABLE_FIELDS:
+        # SECURITY: activation, backup MX, transport and limits decide routing and resources.
+        require_routing_authority(acting_user)
     domain = _lock_domain(domain)
     before = snapshot(domain)
     for field, value in changes.items():
@@ -247,6 +264,7 @@ def domain_deletion_summary(domain: Domain) -> dict[str, int]:
 
 @transaction.atomic
 def domain_delete(*, domain: Domain, acting_user) -> dict[str, int]:
+    require_routing_authority(acting_user)
     domain = _lock_domain(domain)
     summary = domain_deletion_summary(domain)
     before = snapshot(domain) | {"deleted": summary}
@@ -477,7 +495,20 @@ def find_domain_for_address(address: str) -> tuple[Domain, str]:
 # --- alias domains -------------------------------------------------------------------
 
 @transaction.atomic
-def alias_domain_create(*, name: str, target: Domain, acting_user, active: bool = True) -> AliasDomain:
+def alias_domain_create(*, name: str, target: Domain, acting_user, active: bool = True,
+                        allow_lookalike: bool = False) -> AliasDomain:
+    """Create an alias domain of `target`, or, for a domain admin, request one.
+
+    A superadmin's (or the CLI's) alias domain is approved at once. A domain admin's stays
+    unapproved and inactive, so out of every Postfix map (a database constraint keeps an
+    unapproved alias domain inactive), until a superadmin approves it with
+    `alias_domain_approve`. Look-alike names (UTS #39) need a superadmin's `allow_lookalike`;
+    a domain admin's request for one is refused. Raises ValidationError, PermissionDenied.
+    """
+    authority = decides_routing(acting_user)
+    can_manage = getattr(acting_user, "can_manage_domain", None)
+    if not authority and not (can_manage and can_manage(target.pk)):
+        raise PermissionDenied  # SECURITY: the target came from the client; mail users have none.
     try:
         name = normalize_domain(name)
     except ValidationError as exc:
@@ -492,17 +523,40 @@ def alias_domain_create(*, name: str, target: Domain, acting_user, active: bool 
     if target.backup_mx:
         raise _field_error("target", _("%(domain)s is a backup MX domain; an alias domain needs a "
                                            "domain with mailboxes.") % {"domain": target.display_name}, "target_is_backup_mx")
-    alias_domain = AliasDomain(name=name, target=target, active=active)
+    check_lookalike(name, confirmed=allow_lookalike, may_confirm=authority)
+    alias_domain = AliasDomain(name=name, target=target, active=active and authority, approved=authority)
     _full_clean(alias_domain)
     alias_domain.save()
-    audit_record(actor=acting_user, action="aliasdomain.create", obj=alias_domain,
-                 domain_name=target.name, after=snapshot(alias_domain))
+    audit_record(actor=acting_user, action="aliasdomain.create" if authority else "aliasdomain.request",
+                 obj=alias_domain, domain_name=target.name, after=snapshot(alias_domain))
+    return alias_domain
+
+
+@transaction.atomic
+def alias_domain_approve(*, alias_domain: AliasDomain, acting_user, allow_lookalike: bool = False) -> AliasDomain:
+    """A superadmin approves a requested alias domain: it becomes active, and Postfix answers for it."""
+    require_routing_authority(acting_user)
+    _lock_name(alias_domain.name)
+    alias_domain = AliasDomain.objects.select_for_update().select_related("target").get(pk=alias_domain.pk)
+    if alias_domain.approved:
+        raise ValidationError(_("%(name)s is already approved.") % {"name": alias_domain.display_name},
+                              code="alias_domain_already_approved")
+    check_lookalike(alias_domain.name, confirmed=allow_lookalike, may_confirm=True, field="allow_lookalike")
+    before = snapshot(alias_domain)
+    alias_domain.approved = True
+    alias_domain.active = True
+    alias_domain.save(update_fields=["approved", "active", "modified"])
+    audit_record(actor=acting_user, action="aliasdomain.approve", obj=alias_domain,
+                 domain_name=alias_domain.target.name, before=before, after=snapshot(alias_domain))
     return alias_domain
 
 
 @transaction.atomic
 def alias_domain_set_active(*, alias_domain: AliasDomain, active: bool, acting_user) -> AliasDomain:
     alias_domain = AliasDomain.objects.select_for_update().select_related("target").get(pk=alias_domain.pk)
+    if active and not alias_domain.approved:
+        raise ValidationError(_("%(name)s waits for a superadmin's approval; it cannot be activated "
+                                "before.") % {"name": alias_domain.display_name}, code="alias_domain_not_approved")
     before = snapshot(alias_domain)
     alias_domain.active = active
     alias_domain.save(update_fields=["active", "modified"])

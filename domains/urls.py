@@ -36,6 +36,7 @@ urlpatterns += [
     path("mailboxes/<int:pk>/forwarding/", alias_views.mailbox_forwarding, name="mailbox-forwarding"),
     path("alias-domains/", alias_views.alias_domain_list, name="aliasdomain-list"),
     path("alias-domains/new/", alias_views.alias_domain_create, name="aliasdomain-create"),
+    path("alias-domains/<int:pk>/approve/", alias_views.alias_domain_approve, name="aliasdomain-approve"),
     path("alias-domains/<int:pk>/active/", alias_views.alias_domain_set_active, name="aliasdomain-set-active"),
     path("alias-domains/<int:pk>/delete/", alias_views.alias_domain_delete, name="aliasdomain-delete"),
 ]

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "ops.middleware.SecurityHeadersMiddleware",
+    "ops.middleware.RequireUtf8BodyMiddleware",
     "ops.middleware.RejectNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -183,6 +184,9 @@ MAILADMIN_DMARC_REPORT_ADDRESS = os.environ.get("MAILADMIN_DMARC_REPORT_ADDRESS"
 MAILADMIN_DNS_NAMESERVERS = env_list("MAILADMIN_DNS_NAMESERVERS")
 MAILADMIN_DNS_PORT = int(os.environ.get("MAILADMIN_DNS_PORT", "53"))
 MAILADMIN_DNS_TIMEOUT = float(os.environ.get("MAILADMIN_DNS_TIMEOUT", "3"))
+# Seconds between two DNS checks of one domain from the panel (dnscheck/services.py); one check
+# of a domain runs at a time whatever this says.
+DNSCHECK_MIN_INTERVAL = int(os.environ.get("MAILADMIN_DNSCHECK_MIN_INTERVAL", "30"))
 # --- end of dnscheck settings ---------------------------------------------------------------
 
 # django-axes: throttle failed logins per account and per IP.

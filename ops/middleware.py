@@ -1,6 +1,8 @@
 """Security headers on every response."""
 from __future__ import annotations
 
+import codecs
+
 from django.conf import settings
 
 
@@ -44,3 +46,29 @@ class RejectNulBytesMiddleware:
         from django.http import HttpResponseBadRequest
 
         return HttpResponseBadRequest("Invalid characters in the request.", content_type="text/plain")
+
+
+class RequireUtf8BodyMiddleware:
+    """400 for a request body whose Content-Type names a charset other than UTF-8.
+
+    Our pages are UTF-8 and browsers post in the page's charset. Django refuses other charsets
+    for urlencoded forms itself, but its multipart parser decodes with whatever the client
+    names: `charset=base64` raised LookupError and `charset=ascii` a decode error, both 500s.
+    Sources: RFC 7578 §5.1 (multipart/form-data is UTF-8 unless _charset_ says otherwise);
+    WHATWG URL, application/x-www-form-urlencoded is always UTF-8."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        charset = request.content_params.get("charset") if request.content_params else None
+        if charset is not None:
+            try:
+                utf8 = codecs.lookup(charset.strip().strip("'\"")).name == "utf-8"
+            except LookupError:
+                utf8 = False
+            if not utf8:
+                from django.http import HttpResponseBadRequest
+
+                return HttpResponseBadRequest("Request bodies must be UTF-8.", content_type="text/plain")
+        return self.get_response(request)

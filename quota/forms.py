@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from domains.addresses import normalize_domain
+from domains.params import pk_param
 
 from .selectors import SORTS
 
@@ -28,7 +29,7 @@ class UsageFilterForm(forms.Form):
         if not value:
             return None
         if value.isdigit():
-            found = self.domains.filter(pk=int(value)).first()
+            found = self.domains.filter(pk=pk_param(value)).first()
         else:
             try:
                 found = self.domains.filter(name=normalize_domain(value)).first()

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from domains.params import page_param
 from domains.selectors import domains_for
 
 from .forms import UsageFilterForm
@@ -27,10 +28,7 @@ def _query(request: HttpRequest) -> tuple[UsageFilterForm, UsageQuery]:
 @require_GET
 def quota_list(request: HttpRequest) -> HttpResponse:
     form, query = _query(request)
-    try:
-        page = max(int(request.GET.get("page", "1")), 1)
-    except ValueError:
-        page = 1
+    page = page_param(request)
     # No COUNT(*) over 100,000 rows: fetch one row more than a page to know if there is a next one.
     offset = (page - 1) * PAGE_SIZE
     rows = list(usage_for(request.user, query)[offset:offset + PAGE_SIZE + 1])

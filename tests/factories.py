@@ -51,6 +51,7 @@ class AliasDomainFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"alias-domain{n}.example")
     target = factory.SubFactory(DomainFactory)
+    approved = True
 
 
 class AdminFactory(factory.django.DjangoModelFactory):

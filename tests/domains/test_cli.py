@@ -126,7 +126,8 @@ def test_alias_and_catchall_and_alias_domain():
     run("aliasdomain", "add", "example.net", "example.org")
     assert AliasDomain.objects.get().target.name == "example.org"
     assert json.loads(run("aliasdomain", "list", "--json")) == [
-        {"alias_domain": "example.net", "target_domain": "example.org", "active": True}]
+        {"alias_domain": "example.net", "unicode": "example.net", "target_domain": "example.org", "active": True,
+         "approved": True}]
     run("aliasdomain", "update", "example.net", "--inactive")
     run("aliasdomain", "delete", "example.net")
     assert not AliasDomain.objects.exists()

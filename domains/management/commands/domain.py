@@ -65,6 +65,8 @@ class Command(BaseCommand):
         limits(add, defaults=True)
         add.add_argument("--backup-mx", action="store_true")
         add.add_argument("--inactive", action="store_true")
+        add.add_argument("--allow-lookalike", action="store_true",
+                         help="accept a name that can be mistaken for another (UTS #39)")
 
         update = sub.add_parser("update", help="change a domain")
         update.add_argument("name")
@@ -88,10 +90,10 @@ class Command(BaseCommand):
     def handle(self, *args, action, **opts):
         getattr(self, f"do_{action}")(**opts)
 
-    def do_add(self, name, backup_mx, inactive, external, **opts):
+    def do_add(self, name, backup_mx, inactive, external, allow_lookalike, **opts):
         fields = {field: opts[option] for option, field in LIMIT_OPTIONS.items()}
         domain = run_service(lambda: services.domain_create(
-            name=name, acting_user=None, backup_mx=backup_mx, active=not inactive,
+            name=name, acting_user=None, backup_mx=backup_mx, active=not inactive, allow_lookalike=allow_lookalike,
             allow_external_forwarding=True if external is None else external, **fields))
         self.stdout.write(f"created domain {domain.name}")
 

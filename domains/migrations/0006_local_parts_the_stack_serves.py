@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('domains', '0003_search_and_count_indexes'),
+        ('domains', '0005_text_without_control_characters'),
     ]
 
     operations = [
