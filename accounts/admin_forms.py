@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
+from domains.addresses import domain_label
 from domains.models import Domain
 
 from .models import Admin
@@ -14,7 +15,7 @@ from .models import Admin
 
 class DomainsField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj) -> str:
-        return obj.display_name
+        return domain_label(obj.name)  # Unicode, and the punycode that decides
 
 
 def _domains_field() -> DomainsField:

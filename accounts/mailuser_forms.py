@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from domains.models import Mailbox
+from domains.password_schemes import UnverifiableHash
 
 from .mailusers import verify_password
 
@@ -28,7 +29,11 @@ class MailPasswordForm(forms.Form):
         self.mailbox = mailbox
 
     def clean_current(self):
-        if not verify_password(self.mailbox.password, self.cleaned_data["current"]):
+        try:
+            ok = verify_password(self.mailbox.password, self.cleaned_data["current"], user=self.mailbox.address)
+        except UnverifiableHash:
+            ok = False
+        if not ok:
             raise ValidationError(_("Your current password is not this one."), code="wrong_password")
         return self.cleaned_data["current"]
 

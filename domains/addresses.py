@@ -44,11 +44,7 @@ def normalize_domain(value: str) -> str:
     try:
         ascii_name = idna.encode(name, uts46=True).decode("ascii")
     except idna.IDNAError as exc:
-        raise ValidationError(
-            _("“%(value)s” is not a valid domain name: %(reason)s."),
-            code="domain_invalid",
-            params={"value": value, "reason": str(exc)},
-        ) from exc
+        raise idna_error(value, exc) from exc
     ascii_name = ascii_name.lower()
     labels = ascii_name.split(".")
     if len(labels) < 2:
@@ -80,6 +76,39 @@ def normalize_domain(value: str) -> str:
     return ascii_name
 
 
+# The idna library's errors, by message start, as our own translated reasons (its English text
+# is never shown: "Codepoint U+0020 at position 8…" meant nothing to a French admin).
+_IDNA_REASONS = (
+    ("Empty", _("it has an empty part (two dots in a row, or a dot at the start)")),
+    ("Label too long", _("a part between dots is longer than 63 characters")),
+    ("Label must not start or end with a hyphen", _("a part between dots starts or ends with a hyphen")),
+    ("Label has disallowed hyphens", _("a part has two hyphens in 3rd and 4th position, which is kept for "
+                                       "punycode (xn--)")),
+    ("Label begins with an illegal combining", _("a part starts with a combining accent")),
+    ("Invalid A-label", _("a part starting with xn-- is not valid punycode")),
+)
+_CODEPOINT_RE = re.compile(r"U\+([0-9A-F]{4,6})")
+
+
+def idna_error(value: str, exc: idna.IDNAError) -> ValidationError:
+    """A translated ValidationError (code domain_invalid) for an error of the idna library."""
+    message = str(exc)
+    codepoint = _CODEPOINT_RE.search(message)
+    if isinstance(exc, idna.IDNABidiError):
+        reason = _("it mixes right-to-left and left-to-right letters in a way domain names forbid")
+    elif codepoint:
+        char = chr(int(codepoint.group(1), 16))
+        shown = char if char.isprintable() and not char.isspace() else ""
+        reason = (_("the character “%(char)s” (U+%(code)s) is not allowed in a domain name") if shown else
+                  _("the blank or invisible character U+%(code)s is not allowed in a domain name")) % {
+            "char": shown, "code": codepoint.group(1)}
+    else:
+        reason = next((text for start, text in _IDNA_REASONS if message.startswith(start)),
+                      _("it is not a valid internationalized domain name"))
+    return ValidationError(_("“%(value)s” is not a valid domain name: %(reason)s."), code="domain_invalid",
+                           params={"value": value, "reason": reason})
+
+
 def domain_display(ascii_name: str) -> str:
     """Unicode form of a stored punycode domain name, for display."""
     if "xn--" not in ascii_name:
@@ -90,6 +119,32 @@ def domain_display(ascii_name: str) -> str:
         return idna.decode(ascii_name)
     except idna.IDNAError:
         return ascii_name
+
+
+def domain_label(ascii_name: str) -> str:
+    """Unicode with the punycode after it, where an admin picks or decides on a domain
+    (drop-downs, errors): look-alike letters cannot hide behind the Unicode form."""
+    unicode_name = domain_display(ascii_name)
+    return unicode_name if unicode_name == ascii_name else f"{unicode_name} ({ascii_name})"
+
+
+def search_terms(query: str) -> list[str]:
+    """What a list search matches: the query as typed and, if it holds non-ASCII letters, its
+    stored (punycode) form, so "café" finds xn--caf-dma.example. Each dot-separated part of the
+    domain side is encoded on its own, so whole labels match (a fragment such as "afé" cannot:
+    punycode does not encode substrings)."""
+    query = query.strip()
+    if query.isascii():
+        return [query] if query else []
+    local, at, domain = query.rpartition("@") if "@" in query else ("", "", query)
+    labels = []
+    for label in domain.split("."):
+        try:
+            labels.append(idna.encode(label, uts46=True).decode("ascii") if label and not label.isascii() else label)
+        except idna.IDNAError:
+            labels.append(label)
+    ascii_query = f"{local}{at}{'.'.join(labels)}"
+    return [query] if ascii_query == query else [query, ascii_query]
 
 
 def normalize_local_part(value: str) -> str:

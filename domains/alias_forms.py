@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Admin
 
 from . import selectors
+from .addresses import domain_label
 
 # One destination per line; commas and spaces also separate, as people paste lists.
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -30,7 +31,7 @@ class DestinationsField(forms.CharField):
 
 class DomainChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
-        return obj.display_name
+        return domain_label(obj.name)  # Unicode, and the punycode that decides
 
 
 class AliasCreateForm(forms.Form):

@@ -17,7 +17,12 @@ from .text import printable
 from .units import parse_size
 
 
+SIZE_HELP = "SIZE is in MiB, or with a unit (500M, 2G, 1.5T); 0 or 'unlimited' = no limit"
+
+
 def size_arg(value: str) -> int:
+    """argparse type for a size: bytes, read by domains.units.parse_size (a bare number is MiB,
+    as in the forms)."""
     try:
         return parse_size(value)
     except ValidationError as exc:

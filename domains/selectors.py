@@ -12,7 +12,17 @@ from django.http import Http404
 
 from accounts.models import Admin
 
+from .addresses import search_terms
 from .models import Alias, AliasDomain, Domain, Mailbox
+
+
+def any_term_matches(query: str, field: str) -> Q:
+    """`field` contains the query as typed or its punycode form (addresses.search_terms):
+    IDN domains and addresses are found by their Unicode name too."""
+    match = Q()
+    for term in search_terms(query):
+        match |= Q(**{f"{field}__icontains": term})
+    return match
 
 
 def domains_for(user: Admin) -> QuerySet[Domain]:
@@ -90,10 +100,12 @@ def alias_list(user: Admin, *, domain: Domain | None = None, query: str = "",
     aliases = aliases_for(user).filter(mailbox__isnull=True).select_related("domain")
     if domain is not None:
         aliases = aliases.filter(domain=domain)
-    query = query.strip()
-    if query:
-        aliases = aliases.annotate(address_upper=Upper("address")).filter(
-            Q(address_upper__contains=query.upper()) | Q(destinations__contains=[query.lower()]))
+    terms = search_terms(query)
+    if terms:
+        match = Q()
+        for term in terms:
+            match |= Q(address_upper__contains=term.upper()) | Q(destinations__contains=[term.lower()])
+        aliases = aliases.annotate(address_upper=Upper("address")).filter(match)
     if active is not None:
         aliases = aliases.filter(active=active)
     return aliases.order_by(*ALIAS_SORTS.get(sort, ALIAS_SORTS["address"]))
@@ -107,9 +119,8 @@ def alias_domain_list(user: Admin, *, domain: Domain | None = None, query: str =
         alias_domains = alias_domains.filter(target=domain)
     if pending:
         alias_domains = alias_domains.filter(approved=False)
-    query = query.strip()
-    if query:
-        alias_domains = alias_domains.filter(name__icontains=query)
+    if query.strip():
+        alias_domains = alias_domains.filter(any_term_matches(query, "name"))
     return alias_domains.order_by("name")
 
 
@@ -167,8 +178,8 @@ def domain_list(user: Admin, *, query: str = "", sort: str = "name") -> QuerySet
         quota_allocated=Coalesce(Subquery(Mailbox.objects.filter(domain=OuterRef("pk")).order_by()
                                           .values("domain").annotate(s=Sum("quota_bytes")).values("s")), 0),
     )
-    if query:
-        domains = domains.filter(name__icontains=query.strip())
+    if query.strip():
+        domains = domains.filter(any_term_matches(query, "name"))
     return domains.order_by(DOMAIN_SORTS.get(sort, "name"), "pk")
 
 
@@ -179,8 +190,7 @@ def mailbox_list(user: Admin, *, domain: Domain | None = None, query: str = "", 
         mailboxes = mailboxes.filter(domain=domain)
     if query:
         # icontains becomes UPPER(col) LIKE UPPER('%q%'): served by the trigram indexes.
-        query = query.strip()
-        mailboxes = mailboxes.filter(Q(address__icontains=query) | Q(name__icontains=query))
+        mailboxes = mailboxes.filter(any_term_matches(query, "address") | Q(name__icontains=query.strip()))
     if active is not None:
         mailboxes = mailboxes.filter(active=active)
     return mailboxes.order_by(MAILBOX_SORTS.get(sort, "address"), "pk")

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record, snapshot
 
-from .addresses import normalize_address, normalize_domain, normalize_local_part, split_address
+from .addresses import domain_label, normalize_address, normalize_domain, normalize_local_part, split_address
 from .doveadm import flush_auth_cache
 from .models import Alias, AliasDomain, Domain, Mailbox, QuotaUsage
 from .name_claims import check_lookalike, decides_routing, require_routing_authority
@@ -101,30 +101,30 @@ def _check_mailbox_quota(domain: Domain, quota: int, *, exclude_pk: int | None =
         if quota == 0:
             raise _field_error("quota_bytes", _(
                 "Unlimited quota is not allowed in %(domain)s: the maximum is %(max)s per mailbox."
-            ) % {"domain": domain.display_name, "max": format_size(domain.max_quota_bytes)}, "quota_unlimited_not_allowed")
+            ) % {"domain": domain_label(domain.name), "max": format_size(domain.max_quota_bytes)}, "quota_unlimited_not_allowed")
         if quota > domain.max_quota_bytes:
             raise _field_error("quota_bytes", _(
                 "The quota %(quota)s is above the maximum of %(max)s per mailbox in %(domain)s."
             ) % {"quota": format_size(quota), "max": format_size(domain.max_quota_bytes),
-                 "domain": domain.display_name}, "quota_above_max")
+                 "domain": domain_label(domain.name)}, "quota_above_max")
     if domain.quota_bytes:
         if quota == 0:
             raise _field_error("quota_bytes", _(
                 "Unlimited quota is not allowed in %(domain)s: the domain has a total quota of %(total)s."
-            ) % {"domain": domain.display_name, "total": format_size(domain.quota_bytes)}, "quota_unlimited_not_allowed")
+            ) % {"domain": domain_label(domain.name), "total": format_size(domain.quota_bytes)}, "quota_unlimited_not_allowed")
         others = domain.mailboxes.exclude(pk=exclude_pk).aggregate(total=Sum("quota_bytes"))["total"] or 0
         if others + quota > domain.quota_bytes:
             raise _field_error("quota_bytes", _(
                 "Domain quota exceeded: %(domain)s has %(free)s left of its %(total)s, "
                 "this mailbox asks for %(quota)s."
-            ) % {"domain": domain.display_name, "free": format_size(max(domain.quota_bytes - others, 0)),
+            ) % {"domain": domain_label(domain.name), "free": format_size(max(domain.quota_bytes - others, 0)),
                  "total": format_size(domain.quota_bytes), "quota": format_size(quota)}, "domain_quota_exceeded")
 
 
 def _check_can_hold_addresses(domain: Domain) -> None:
     if domain.backup_mx:
         raise ValidationError(_("%(domain)s is a backup MX domain: it relays mail and holds no "
-                                "mailboxes or aliases.") % {"domain": domain.display_name},
+                                "mailboxes or aliases.") % {"domain": domain_label(domain.name)},
                               code="domain_is_backup_mx")
 
 
@@ -296,7 +296,7 @@ def mailbox_create(*, domain: Domain, local_part: str, password: str, acting_use
                                                "first or choose another name.") % {"address": address}, "address_is_alias")
     if domain.max_mailboxes and domain.mailboxes.count() >= domain.max_mailboxes:
         raise ValidationError(_("Mailbox limit reached: %(domain)s may have at most %(max)d mailboxes.")
-                              % {"domain": domain.display_name, "max": domain.max_mailboxes},
+                              % {"domain": domain_label(domain.name), "max": domain.max_mailboxes},
                               code="mailbox_limit_reached")
     quota = domain.default_quota_bytes if quota_bytes is None else quota_bytes
     _check_mailbox_quota(domain, quota)
@@ -387,7 +387,7 @@ def mailbox_set_forwarding(*, mailbox: Mailbox, destinations: Iterable[str], kee
         if external:
             raise _field_error("destinations", _(
                 "%(domain)s does not allow forwarding to other servers: %(addresses)s."
-            ) % {"domain": domain.display_name, "addresses": ", ".join(external)}, "external_forwarding_disallowed")
+            ) % {"domain": domain_label(domain.name), "addresses": ", ".join(external)}, "external_forwarding_disallowed")
     if not targets and not keep_copy:
         raise _field_error("destinations", _("Enter at least one address to forward to."), "destinations_empty")
     final = ([mailbox.address] if keep_copy else []) + targets
@@ -431,10 +431,10 @@ def alias_create(*, domain: Domain, local_part: str, destinations: Iterable[str]
     if Alias.objects.filter(address=address).exists():
         message = (_("%(domain)s already has a catch-all.") if not local_part
                    else _("%(address)s is already an alias."))
-        raise _field_error("local_part", message % {"domain": domain.display_name, "address": address}, "address_is_alias")
+        raise _field_error("local_part", message % {"domain": domain_label(domain.name), "address": address}, "address_is_alias")
     if domain.max_aliases and domain.aliases.filter(mailbox__isnull=True).count() >= domain.max_aliases:
         raise ValidationError(_("Alias limit reached: %(domain)s may have at most %(max)d aliases.")
-                              % {"domain": domain.display_name, "max": domain.max_aliases},
+                              % {"domain": domain_label(domain.name), "max": domain.max_aliases},
                               code="alias_limit_reached")
     alias = Alias(domain=domain, address=address, destinations=destinations, active=active)
     _full_clean(alias)
@@ -522,7 +522,7 @@ def alias_domain_create(*, name: str, target: Domain, acting_user, active: bool 
                                % {"name": name}, "name_is_domain")
     if target.backup_mx:
         raise _field_error("target", _("%(domain)s is a backup MX domain; an alias domain needs a "
-                                           "domain with mailboxes.") % {"domain": target.display_name}, "target_is_backup_mx")
+                                           "domain with mailboxes.") % {"domain": domain_label(target.name)}, "target_is_backup_mx")
     check_lookalike(name, confirmed=allow_lookalike, may_confirm=authority)
     alias_domain = AliasDomain(name=name, target=target, active=active and authority, approved=authority)
     _full_clean(alias_domain)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from domains.models import Domain, Mailbox, QuotaUsage, domain_of_username
-from domains.selectors import domains_for
+from domains.selectors import any_term_matches, domains_for
 
 THRESHOLDS = {"80": 0.80, "90": 0.90, "95": 0.95, "100": 1.0}
 SORTS = {
@@ -62,7 +62,7 @@ def usage_for(user, query: UsageQuery = UsageQuery(), *, all_domains: bool = Fal
         # (mailbox__address__icontains would compare quota_usage.username, the FK column,
         # which has no such index: a scan of every usage row.)
         term = query.search.strip()
-        rows = rows.filter(mailbox__in=Mailbox.objects.filter(Q(address__icontains=term) | Q(name__icontains=term))
+        rows = rows.filter(mailbox__in=Mailbox.objects.filter(any_term_matches(term, "address") | Q(name__icontains=term))
                            .values("address"))
     return rows.order_by(*SORTS.get(query.sort, SORTS["fullest"]))
 

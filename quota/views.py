@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from domains.params import page_param
+from domains.addresses import domain_label
 from domains.selectors import domains_for
 
 from .forms import UsageFilterForm
@@ -37,7 +38,8 @@ def quota_list(request: HttpRequest) -> HttpResponse:
     context = {
         # A select for a handful of domains; past that, a field to type the name (1,000 <option>s
         # would cost more to render than the whole table).
-        "domain_choices": list(domains_for(request.user).order_by("name").values_list("pk", "name")[:SELECT_MAX + 1]),
+        "domain_choices": [(pk, domain_label(name)) for pk, name in
+                           domains_for(request.user).order_by("name").values_list("pk", "name")[:SELECT_MAX + 1]],
         "select_max": SELECT_MAX,
         "form": form, "query": query, "rows": rows[:PAGE_SIZE], "page": page,
         "has_next": len(rows) > PAGE_SIZE, "has_previous": page > 1, "params": params.urlencode(),

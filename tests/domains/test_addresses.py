@@ -3,7 +3,6 @@ from django.core.exceptions import ValidationError
 
 from domains.addresses import (address_display, domain_display, normalize_address, normalize_domain,
                                normalize_local_part)
-from domains.units import format_size, parse_size
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -67,23 +66,3 @@ def test_normalize_address():
     assert exc.value.code == "address_invalid"
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("0", 0), ("1024", 1024), ("1K", 1024), ("500M", 500 * 1024**2), ("2G", 2 * 1024**3),
-    ("2g", 2 * 1024**3), ("1.5G", int(1.5 * 1024**3)), ("1,5G", int(1.5 * 1024**3)), ("10 MB", 10 * 1024**2),
-    ("1TiB", 1024**4), (7, 7),
-])
-def test_parse_size(raw, expected):
-    assert parse_size(raw) == expected
-
-
-@pytest.mark.parametrize("raw", ["", "abc", "-1", "5X", "1.2.3G", "9" * 30])
-def test_parse_size_rejects(raw):
-    with pytest.raises(ValidationError):
-        parse_size(raw)
-
-
-def test_format_size():
-    assert format_size(0) == "0"
-    assert format_size(500 * 1024**2) == "500M"
-    assert format_size(int(1.5 * 1024**3)) == "1.5G"
-    assert format_size(1000) == "1000"

@@ -4,10 +4,10 @@ from django.db.models import Count, Q, Sum
 
 from domains import services
 from domains.addresses import normalize_domain
-from domains.cli import (add_active_flags, print_object, print_rows, run_service, size_arg,
+from domains.cli import (SIZE_HELP, add_active_flags, print_object, print_rows, run_service, size_arg,
                          validation_message)
 from domains.models import Domain
-from domains.units import format_size
+from domains.units import format_quota, format_size
 
 LIMIT_OPTIONS = {
     "description": "description", "max_mailboxes": "max_mailboxes", "max_aliases": "max_aliases",
@@ -50,10 +50,11 @@ class Command(BaseCommand):
             p.add_argument("--max-mailboxes", type=int, default=none, metavar="N")
             p.add_argument("--max-aliases", type=int, default=none, metavar="N")
             p.add_argument("--max-quota", type=size_arg, default=none, metavar="SIZE",
-                           help="largest quota of one mailbox (0 = unlimited)")
+                           help="largest quota of one mailbox; " + SIZE_HELP)
             p.add_argument("--quota", type=size_arg, default=none, metavar="SIZE",
-                           help="total quota of the domain (0 = unlimited)")
-            p.add_argument("--default-quota", type=size_arg, default=none, metavar="SIZE")
+                           help="total quota of the domain; " + SIZE_HELP)
+            p.add_argument("--default-quota", type=size_arg, default=none, metavar="SIZE",
+                           help="quota of a new mailbox; " + SIZE_HELP)
             p.add_argument("--transport", default=None if not defaults else "", metavar="T")
             fwd = p.add_mutually_exclusive_group()
             fwd.add_argument("--allow-external-forwarding", dest="external", action="store_const", const=True,
@@ -127,7 +128,7 @@ class Command(BaseCommand):
         if not json:
             for row in rows:
                 row["quota_allocated"] = format_size(row["quota_allocated"])
-                row["quota"] = format_size(row["quota"])
+                row["quota"] = format_quota(row["quota"])
         print_rows(self.stdout, rows, ["name", "active", "backup_mx", "mailboxes", "max_mailboxes", "aliases",
                                        "max_aliases", "quota_allocated", "quota"], json)
 

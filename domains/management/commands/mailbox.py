@@ -5,10 +5,10 @@ from django.core.management.base import BaseCommand, CommandError
 from domains import services
 from domains.addresses import normalize_address
 from domains.cli import (add_active_flags, print_object, print_rows, read_password_stdin, run_service,
-                         size_arg, validation_message)
+                         size_arg, validation_message, SIZE_HELP)
 from domains.models import Mailbox
 from domains.passwords import generate_password as new_password
-from domains.units import format_size
+from domains.units import format_quota, format_size
 
 from .domain import get_domain
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         add.add_argument("address")
         add.add_argument("--name", default="")
         add.add_argument("--quota", type=size_arg, default=None, metavar="SIZE",
-                         help="default: the domain's default quota")
+                         help="default: the domain's default quota; " + SIZE_HELP)
         how = add.add_mutually_exclusive_group(required=True)
         how.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
         how.add_argument("--generate-password", action="store_true", help="generate one and print it once")
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         update = sub.add_parser("update", help="change a mailbox")
         update.add_argument("address")
         update.add_argument("--name", default=None)
-        update.add_argument("--quota", type=size_arg, default=None, metavar="SIZE")
+        update.add_argument("--quota", type=size_arg, default=None, metavar="SIZE", help=SIZE_HELP)
         add_active_flags(update)
 
         passwd = sub.add_parser("passwd", help="set a mailbox password")
@@ -113,7 +113,7 @@ class Command(BaseCommand):
         for m in mailboxes.iterator(chunk_size=2000):
             used = getattr(getattr(m, "usage", None), "bytes", 0)
             rows.append({"address": m.address, "name": m.name, "active": m.active,
-                         "quota": m.quota_bytes if json else format_size(m.quota_bytes),
+                         "quota": m.quota_bytes if json else format_quota(m.quota_bytes),
                          "used": used if json else format_size(used)})
         print_rows(self.stdout, rows, ["address", "name", "active", "quota", "used"], json)
 
