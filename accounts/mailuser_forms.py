@@ -7,6 +7,11 @@ from domains.models import Mailbox
 from domains.password_schemes import UnverifiableHash
 
 from .mailusers import verify_password
+from .throttle import Throttled, check_password_attempt, mailbox_credentials
+
+
+THROTTLED_MESSAGE = _("Too many wrong passwords for this account or from your network. Wait a few minutes "
+                      "before trying again.")
 
 
 class MailLoginForm(forms.Form):
@@ -24,18 +29,29 @@ class MailPasswordForm(forms.Form):
     new_again = forms.CharField(label=_("New password again"), strip=False,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
-    def __init__(self, *args, mailbox: Mailbox, **kwargs):
+    def __init__(self, *args, mailbox: Mailbox, request, **kwargs):
         super().__init__(*args, **kwargs)
         self.mailbox = mailbox
+        self.request = request
 
     def clean_current(self):
+        # SECURITY: throttled and recorded like a login, so a left-open session cannot be used
+        # to guess the password (it also unlocks the mailbox over IMAP and SMTP).
+        current = self.cleaned_data["current"]
+
+        def matches() -> bool:
+            try:
+                return verify_password(self.mailbox.password, current, user=self.mailbox.address)
+            except UnverifiableHash:
+                return False
+
         try:
-            ok = verify_password(self.mailbox.password, self.cleaned_data["current"], user=self.mailbox.address)
-        except UnverifiableHash:
-            ok = False
+            ok = check_password_attempt(self.request, mailbox_credentials(self.mailbox.address), matches)
+        except Throttled:
+            raise ValidationError(THROTTLED_MESSAGE, code="throttled") from None
         if not ok:
             raise ValidationError(_("Your current password is not this one."), code="wrong_password")
-        return self.cleaned_data["current"]
+        return current
 
     def clean(self):
         data = super().clean()

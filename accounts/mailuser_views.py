@@ -62,7 +62,7 @@ def home(request):
 @require_http_methods(["GET", "POST"])
 def password(request):
     mailbox = request.mailbox
-    form = MailPasswordForm(request.POST or None, mailbox=mailbox)
+    form = MailPasswordForm(request.POST or None, mailbox=mailbox, request=request)
     if request.method == "POST" and form.is_valid():
         mailbox = services.mailbox_set_password(mailbox=mailbox, password=form.cleaned_data["new"],
                                                 acting_user=MailUserActor(mailbox.address))
@@ -70,7 +70,8 @@ def password(request):
         request.session[SESSION_FINGERPRINT] = fingerprint(mailbox)
         messages.success(request, _("Your password was changed. Use the new one in your mail program too."))
         return redirect("mailuser:home")
-    return render(request, "accounts/mailuser/password.html", {"form": form, "mailbox": mailbox})
+    status = 429 if form.has_error("current", "throttled") else 200
+    return render(request, "accounts/mailuser/password.html", {"form": form, "mailbox": mailbox}, status=status)
 
 
 @mailuser_required

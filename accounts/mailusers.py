@@ -26,6 +26,8 @@ from domains import password_schemes
 from domains.password_schemes import UnverifiableHash
 from domains.passwords import ARGON2ID_PREFIX, hash_password, verify_argon2id
 
+from .throttle import account_key, mailbox_credentials
+
 logger = logging.getLogger("mailadmin.mailusers")
 
 SESSION_MAILBOX = "mailbox_id"
@@ -60,7 +62,12 @@ def upgrade_hash(*, mailbox: Mailbox, password: str) -> None:
 
 
 def fingerprint(mailbox: Mailbox) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), mailbox.password.encode(), hashlib.sha256).hexdigest()
+    """HMAC of the password hash and the session version: a password change, or the mailbox or
+    its domain being deactivated (accounts/sessions.py), ends the session."""
+    from .sessions import mailbox_session_version
+
+    data = f"{mailbox.password}\x00{mailbox_session_version(mailbox)}"
+    return hmac.new(settings.SECRET_KEY.encode(), data.encode(), hashlib.sha256).hexdigest()
 
 
 class LoginThrottled(Exception):
@@ -79,7 +86,7 @@ def authenticate_mailbox(request, address: str, password: str) -> Mailbox | None
         address = normalize_address(address)
     except ValidationError:
         address = (address or "").strip().lower()[:320]
-    credentials = {"username": address}
+    credentials = mailbox_credentials(address)
     if not AxesProxyHandler.is_allowed(request, credentials):
         raise LoginThrottled
     mailbox = (Mailbox.objects.select_related("domain").filter(address=address).first() if address else None)
@@ -103,7 +110,7 @@ def authenticate_mailbox(request, address: str, password: str) -> Mailbox | None
         return None
     if is_legacy(mailbox.password):
         upgrade_hash(mailbox=mailbox, password=password)
-    AxesProxyHandler.reset_attempts(username=address)
+    AxesProxyHandler.reset_attempts(username=account_key(request, credentials))
     return mailbox
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.utils.crypto import salted_hmac
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -20,6 +21,9 @@ class Admin(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.DOMAIN_ADMIN)
     domains = models.ManyToManyField("domains.Domain", blank=True, related_name="admins",
                                      verbose_name=_("managed domains"), db_table="admin_domain")
+    # Part of the session hash: raising it ends every session of the account at its next
+    # request (accounts/sessions.py), as a password change does.
+    session_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         db_table = "admin"
@@ -39,6 +43,14 @@ class Admin(AbstractUser):
                                     violation_error_message=_("An admin with this e-mail address already exists.")),
         ]
 
+    def _get_session_auth_hash(self, secret=None):
+        # Django checks this HMAC on every request (django.contrib.auth.get_user); over the
+        # password alone, as Django does, plus the session version, so that deactivating or
+        # demoting an admin ends their sessions and reactivating does not bring them back.
+        return salted_hmac("mailadmin.accounts.Admin.session_auth_hash",
+                           f"{self.password}\x00{self.session_version}", secret=secret,
+                           algorithm="sha256").hexdigest()
+
     @property
     def is_superadmin(self) -> bool:
         return self.role == self.Role.SUPERADMIN
@@ -47,3 +59,16 @@ class Admin(AbstractUser):
         if self.is_superadmin:
             return True
         return self.domains.filter(pk=domain_id).exists()
+
+
+class MailboxSessionVersion(models.Model):
+    """Part of a mail user's /me/ session fingerprint (accounts/mailusers.py): raised when the
+    mailbox or its domain is deactivated or reactivated, so those sessions end at once and do
+    not come back. No row means version 0."""
+
+    mailbox = models.OneToOneField("domains.Mailbox", primary_key=True, on_delete=models.CASCADE,
+                                   related_name="+")
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "mailbox_session_version"

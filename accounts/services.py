@@ -12,6 +12,7 @@ from audit.services import audit_record, snapshot
 from domains.models import Domain
 
 from .models import Admin
+from .sessions import end_admin_sessions
 
 
 def _save(admin: Admin) -> None:
@@ -42,7 +43,7 @@ def admin_create(*, username: str, password: str, acting_user, email: str = "",
     if role == Admin.Role.DOMAIN_ADMIN:
         admin.domains.set(domains)
     audit_record(actor=acting_user, action="admin.create", obj=admin,
-                 after=snapshot(admin, exclude=("last_login",)) | {"domains": [d.name for d in admin.domains.all()]})
+                 after=snapshot(admin, exclude=("last_login", "session_version")) | {"domains": [d.name for d in admin.domains.all()]})
     return admin
 
 
@@ -60,7 +61,7 @@ def admin_set_password(*, admin: Admin, password: str, acting_user, validate: bo
 
 
 def _admin_snapshot(admin: Admin) -> dict:
-    return snapshot(admin, exclude=("last_login",)) | {"domains": sorted(d.name for d in admin.domains.all())}
+    return snapshot(admin, exclude=("last_login", "session_version")) | {"domains": sorted(d.name for d in admin.domains.all())}
 
 
 # Any fixed 64-bit number: the key of the advisory lock that serializes superadmin losses.
@@ -106,6 +107,10 @@ def admin_update(*, admin: Admin, acting_user, role: str | None = None, email: s
         _check_superadmins_remain(losing=admin, active_superadmins=active_superadmins)
     admin.full_clean(exclude=["password"])
     _save(admin)
+    if admin.role != before["role"] or admin.is_active != before["is_active"]:
+        # SECURITY: a deactivated or demoted admin loses their open sessions now, and a
+        # reactivated one does not get the old ones back.
+        end_admin_sessions(admin=admin)
     if admin.is_superadmin:
         admin.domains.clear()
     elif domains is not None:

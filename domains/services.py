@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.sessions import end_mailbox_sessions
 from audit.services import audit_record, snapshot
 
 from .addresses import domain_label, normalize_address, normalize_domain, normalize_local_part, split_address
@@ -210,6 +211,8 @@ def domain_update(*, domain: Domain, acting_user, **changes: Any) -> Domain:
     _validate_domain_settings(domain)
     _check_domain_fits_usage(domain)
     domain.save()
+    if domain.active != before["active"]:
+        end_mailbox_sessions(domain=domain)  # SECURITY: its mail users' /me/ sessions end now
     audit_record(actor=acting_user, action="domain.update", obj=domain, domain_name=domain.name,
                  before=before, after=snapshot(domain))
     return domain
@@ -326,6 +329,8 @@ def mailbox_update(*, mailbox: Mailbox, acting_user, **changes: Any) -> Mailbox:
         setattr(mailbox, field, value.strip() if isinstance(value, str) else value)
     _full_clean(mailbox)
     mailbox.save()
+    if mailbox.active != before["active"]:
+        end_mailbox_sessions(mailbox=mailbox)  # SECURITY: its /me/ sessions end now
     audit_record(actor=acting_user, action="mailbox.update", obj=mailbox, domain_name=domain.name,
                  before=before, after=snapshot(mailbox))
     return mailbox

@@ -6,6 +6,7 @@ otherwise the process refuses to start.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -78,6 +79,7 @@ MIDDLEWARE = [
     "ops.middleware.RejectNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "ops.middleware.NoStoreWhenLoggedInMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -193,7 +195,20 @@ DNSCHECK_MIN_INTERVAL = int(os.environ.get("MAILADMIN_DNSCHECK_MIN_INTERVAL", "3
 AXES_FAILURE_LIMIT = int(os.environ.get("MAILADMIN_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("MAILADMIN_LOGIN_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+# One counter per account however the login is spelt, and the real client behind the proxy.
+AXES_USERNAME_CALLABLE = "accounts.throttle.account_key"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
+# The reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated):
+# without them every client behind nginx is 127.0.0.1 and five bad logins lock out everyone.
+MAILADMIN_TRUSTED_PROXIES = env_list("MAILADMIN_TRUSTED_PROXIES")
+try:
+    [ipaddress.ip_network(entry, strict=False) for entry in MAILADMIN_TRUSTED_PROXIES]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"MAILADMIN_TRUSTED_PROXIES: {exc}") from None
 AXES_RESET_ON_SUCCESS = True
+# Tries made while locked out do not restart the cool-off: otherwise one client retrying
+# keeps an account locked for ever.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_VERBOSE = False
 
@@ -259,6 +274,7 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"no_traceback_for_client_errors": {"()": "ops.logging.NoTracebackForClientErrors"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "ops.logging.JsonFormatter"},
@@ -269,5 +285,7 @@ LOGGING = {
     "root": {"handlers": ["stdout"], "level": os.environ.get("MAILADMIN_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # A refused request (403, 400) is one line, not a traceback.
+        "django.request": {"filters": ["no_traceback_for_client_errors"]},
     },
 }

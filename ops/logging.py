@@ -21,3 +21,16 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
         return json.dumps(data, ensure_ascii=False)
+
+
+class NoTracebackForClientErrors(logging.Filter):
+    """Drop the traceback from django.request's 4xx lines (403 from PermissionDenied, 400 from
+    SuspiciousOperation): the refusal is the expected outcome, not a fault, and a traceback per
+    refused request buries real errors. The one-line warning with path and status stays."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and 400 <= status < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 import codecs
 
 from django.conf import settings
+from django.utils.cache import add_never_cache_headers
 
 
 class SecurityHeadersMiddleware:
@@ -46,6 +47,32 @@ class RejectNulBytesMiddleware:
         from django.http import HttpResponseBadRequest
 
         return HttpResponseBadRequest("Invalid characters in the request.", content_type="text/plain")
+
+
+class NoStoreWhenLoggedInMiddleware:
+    """`Cache-Control: no-store` (Django's never-cache headers) on every response to a request
+    made with a login, an admin's (even half-way through two-factor) or a mail user's: pages,
+    htmx partials, generated passwords, CSV downloads. A shared or browser cache must not keep
+    a copy that the next person at the machine, or a proxy, could replay.
+
+    Placed right after SessionMiddleware, so it sees every response, redirects included."""
+
+    # Session keys that mark a login: django.contrib.auth's and the mail users' (accounts/mailusers.py).
+    LOGIN_KEYS = ("_auth_user_id", "mailbox_id")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def _logged_in(self, request) -> bool:
+        session = getattr(request, "session", None)
+        return session is not None and any(key in session for key in self.LOGIN_KEYS)
+
+    def __call__(self, request):
+        logged_in = self._logged_in(request)
+        response = self.get_response(request)
+        if logged_in or self._logged_in(request):
+            add_never_cache_headers(response)
+        return response
 
 
 class RequireUtf8BodyMiddleware:

@@ -5,7 +5,9 @@ from base64 import b32encode
 from binascii import unhexlify
 
 import segno
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -24,9 +26,27 @@ def has_two_factor(admin: Admin) -> bool:
     return TOTPDevice.objects.filter(user=admin, confirmed=True).exists()
 
 
+def _lock_admin(admin: Admin) -> None:
+    """Serialize the two-factor changes of one admin (enrolment racing enrolment or disabling)."""
+    Admin.objects.select_for_update().filter(pk=admin.pk).first()
+
+
+def _refuse_if_enrolled(admin: Admin) -> None:
+    # SECURITY: enrolment never replaces a confirmed device. Otherwise whoever holds the
+    # password alone could swap the owner's authenticator for their own; replacing one
+    # takes turning two-factor off first, which asks for a current code.
+    if has_two_factor(admin):
+        raise ValidationError(_("Two-factor authentication is already on: turn it off first, with a current "
+                                "code, to set up another authenticator."), code="already_enrolled")
+
+
 @transaction.atomic
 def totp_start_enrolment(*, admin: Admin) -> TOTPDevice:
-    """A fresh unconfirmed device (any earlier unconfirmed one is discarded)."""
+    """A fresh unconfirmed device (any earlier unconfirmed one is discarded).
+
+    Raises ValidationError (code "already_enrolled") when the admin has a confirmed device."""
+    _lock_admin(admin)
+    _refuse_if_enrolled(admin)
     TOTPDevice.objects.filter(user=admin, confirmed=False).delete()
     return TOTPDevice.objects.create(user=admin, name="authenticator", confirmed=False)
 
@@ -42,10 +62,13 @@ def provisioning(device: TOTPDevice) -> dict[str, str]:
 
 @transaction.atomic
 def totp_confirm(*, device: TOTPDevice, token: str) -> list[str] | None:
-    """Confirm enrolment with a code from the app; returns new backup codes, or None if wrong."""
+    """Confirm enrolment with a code from the app; returns new backup codes, or None if wrong.
+
+    Raises ValidationError (code "already_enrolled") when the admin has a confirmed device."""
+    _lock_admin(device.user)
+    _refuse_if_enrolled(device.user)
     if not device.verify_token(token):
         return None
-    TOTPDevice.objects.filter(user=device.user, confirmed=True).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = regenerate_backup_codes(admin=device.user, audit=False)
@@ -81,6 +104,17 @@ def verify_any(*, admin: Admin, token: str):
 def throttled(admin: Admin) -> bool:
     devices = [d for d in (confirmed_totp(admin), StaticDevice.objects.filter(user=admin).first()) if d]
     return any(not d.verify_is_allowed()[0] for d in devices)
+
+
+def check_current_code(*, admin: Admin, token: str) -> None:
+    """Raise ValidationError unless `token` is a current code of the admin (TOTP or backup code).
+
+    For the changes that must not rest on the password alone (new backup codes, turning
+    two-factor off); django-otp's throttling applies, as at login."""
+    if throttled(admin):
+        raise ValidationError(_("Too many wrong codes: wait a little before trying again."), code="throttled")
+    if verify_any(admin=admin, token=token) is None:
+        raise ValidationError(_("This code is not valid."), code="invalid_code")
 
 
 @transaction.atomic

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -29,12 +30,18 @@ def status(request):
 @require_http_methods(["GET", "POST"])
 def setup(request):
     admin = _admin_or_404(request)
-    device = TOTPDevice.objects.filter(user=admin, confirmed=False).first()
-    if device is None or request.method == "GET":
-        device = services.totp_start_enrolment(admin=admin)
-    form = CodeForm(request.POST or None)
+    try:
+        device = TOTPDevice.objects.filter(user=admin, confirmed=False).first()
+        if device is None or request.method == "GET":
+            device = services.totp_start_enrolment(admin=admin)
+        form = CodeForm(request.POST or None)
+        codes = None
+        if request.method == "POST" and form.is_valid():
+            codes = services.totp_confirm(device=device, token=form.cleaned_data["code"])
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("twofactor:status")
     if request.method == "POST" and form.is_valid():
-        codes = services.totp_confirm(device=device, token=form.cleaned_data["code"])
         if codes is not None:
             otp_login(request, services.confirmed_totp(admin))
             return render(request, "twofactor/backup_codes.html", {"codes": codes})
@@ -63,8 +70,17 @@ def verify(request):
 
 @require_http_methods(["POST"])
 def backup_codes(request):
+    """New backup codes replace the old ones; a current code (TOTP or backup) is required."""
     admin = _admin_or_404(request)
     if not services.has_two_factor(admin):
+        return redirect("twofactor:status")
+    form = CodeForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Give a current code to get new backup codes."), code="required")
+        services.check_current_code(admin=admin, token=form.cleaned_data["code"])
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
         return redirect("twofactor:status")
     return render(request, "twofactor/backup_codes.html", {"codes": services.regenerate_backup_codes(admin=admin)})
 
@@ -73,9 +89,13 @@ def backup_codes(request):
 def disable(request):
     admin = _admin_or_404(request)
     form = CodeForm(request.POST)
-    if form.is_valid() and services.verify_any(admin=admin, token=form.cleaned_data["code"]):
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Give a current code to turn two-factor authentication off."), code="required")
+        services.check_current_code(admin=admin, token=form.cleaned_data["code"])
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
         services.two_factor_disable(admin=admin, acting_user=admin)
         messages.success(request, _("Two-factor authentication is off."))
-    else:
-        messages.error(request, _("Give a current code to turn two-factor authentication off."))
     return redirect("twofactor:status")

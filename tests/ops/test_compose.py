@@ -46,6 +46,17 @@ def test_services_volumes_ports(compose):
     assert secrets["DJANGO_SECRET_KEY"].startswith("change-me") and "DATABASE_URL" in secrets
 
 
+def test_the_panel_trusts_only_the_gateway_as_proxy(compose):
+    """The host's nginx reaches the published port through the network's gateway: its
+    X-Forwarded-For is believed (login throttling per client), nobody else's."""
+    import ipaddress
+
+    trusted = compose["services"]["panel"]["environment"]["MAILADMIN_TRUSTED_PROXIES"]
+    network = compose["networks"]["default"]["ipam"]["config"][0]
+    assert trusted == network["gateway"]
+    assert ipaddress.ip_address(trusted) in ipaddress.ip_network(network["subnet"])
+
+
 def test_generated_configs_match_the_stack(compose, tmp_path, db):
     services = compose["services"]
     env = services["panel"]["environment"]
