@@ -57,7 +57,8 @@ class MailHost:
 
 def _probe_world() -> dict:
     tag = uuid.uuid4().hex[:10]
-    password = secrets.token_urlsafe(18)
+    # Never starting with "-": doveadm would read it as an option (token_urlsafe may start so).
+    password = "probe-" + secrets.token_urlsafe(18)
     with transaction.atomic():
         domain = services.domain_create(name=f"mailcheck-{tag}.invalid", acting_user=None)
         mailbox = services.mailbox_create(domain=domain, local_part="probe", password=password, acting_user=None)
