@@ -39,6 +39,10 @@ from .units import format_size, parse_size
 COLUMNS = ("type", "address", "name", "quota", "password", "destinations", "active")
 MAX_ROWS = 50_000  # one file, one transaction: larger imports go in several files
 _SEPARATORS = re.compile(r"[\s,;]+")
+# Formula injection (OWASP "CSV Injection"): a spreadsheet runs a cell beginning with =, +, -,
+# @, tab or CR. The export puts an apostrophe before such a cell (as quota/export.py does in
+# SQL); the import takes it off again, so the file still round-trips.
+_FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
 _TRUE, _FALSE = {"", "yes", "y", "1", "true", "oui"}, {"no", "n", "0", "false", "non"}
 
 
@@ -79,8 +83,20 @@ def read_rows(text: str) -> list[dict[str, str]]:
     for row in reader:
         if len(rows) >= MAX_ROWS:
             raise ValidationError(_("At most %(max)d rows per file.") % {"max": MAX_ROWS}, code="import_too_many")
-        rows.append({key: (row.get(key) or "").strip() for key in COLUMNS})
+        cells = {key: (row.get(key) or "").strip() for key in COLUMNS}
+        # A password is taken as written; every other cell may carry the export's apostrophe.
+        rows.append({key: value if key == "password" else _unprotect(value) for key, value in cells.items()})
     return rows
+
+
+def csv_safe(value: str) -> str:
+    """`value` with an apostrophe before a leading =, +, -, @, tab or CR (a spreadsheet formula)."""
+    return "'" + value if value.startswith(_FORMULA_CHARS) else value
+
+
+def _unprotect(value: str) -> str:
+    """Undo csv_safe: the apostrophe the export put before a formula character."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_CHARS) else value
 
 
 def _active(value: str) -> bool:
@@ -178,10 +194,11 @@ def export_rows(mailboxes, aliases) -> Iterator[list[str]]:
     """The import format for existing mailboxes and aliases (never a password), header first."""
     yield list(COLUMNS)
     for mailbox in mailboxes.iterator(chunk_size=2000):
-        yield ["mailbox", address_display(mailbox.address), mailbox.name, format_size(mailbox.quota_bytes),
+        yield ["mailbox", csv_safe(address_display(mailbox.address)), csv_safe(mailbox.name),
+               format_size(mailbox.quota_bytes),
                "", "", "yes" if mailbox.active else "no"]
     for alias in aliases.iterator(chunk_size=2000):
-        yield ["alias", alias.display_address, "", "", "", " ".join(alias.display_destinations),
+        yield ["alias", csv_safe(alias.display_address), "", "", "", csv_safe(" ".join(alias.display_destinations)),
                "yes" if alias.active else "no"]
 
 

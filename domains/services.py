@@ -518,6 +518,7 @@ def mailbox_rename(*, mailbox: Mailbox, local_part: str, acting_user) -> Mailbox
     invalid or taken."""
     domain = _lock_domain(mailbox.domain)
     mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+    _check_can_hold_addresses(domain)
     try:
         local_part = normalize_local_part(local_part)
     except ValidationError as exc:
@@ -536,10 +537,15 @@ def mailbox_rename(*, mailbox: Mailbox, local_part: str, acting_user) -> Mailbox
     QuotaUsage.objects.filter(mailbox_id=old).update(mailbox_id=new)
     audit_record(actor=acting_user, action="mailbox.rename", obj=mailbox, domain_name=domain.name,
                  object_repr=new, before=before, after=snapshot(mailbox))
-    followers = Alias.objects.select_for_update().filter(Q(destinations__contains=[old]) | Q(mailbox=mailbox))
+    # The old name in the domain and in each of its alias domains (name@alias-domain reached
+    # the mailbox too): every destination naming one follows to the same form of the new name.
+    renamed, old_local = {old: new}, old.rpartition("@")[0]
+    for alias_domain_name in domain.alias_domains.values_list("name", flat=True):
+        renamed[f"{old_local}@{alias_domain_name}"] = f"{local_part}@{alias_domain_name}"
+    followers = Alias.objects.select_for_update().filter(Q(destinations__overlap=list(renamed)) | Q(mailbox=mailbox))
     for alias in followers.select_related("domain").order_by("pk"):
         alias_before = snapshot(alias)
-        alias.destinations = list(dict.fromkeys(new if d == old else d for d in alias.destinations))
+        alias.destinations = list(dict.fromkeys(renamed.get(d, d) for d in alias.destinations))
         update = ["destinations", "modified"]
         if alias.mailbox_id == mailbox.pk:
             alias.address = new

@@ -72,7 +72,7 @@ def test_main_pages_fit_the_screen(live_server, page, screenshot, lang, size):
         "mailbox-new": f"/domains/{domain.pk}/mailboxes/new/", "forwarding": f"/mailboxes/{anna.pk}/forwarding/",
         "aliases": "/aliases/", "alias-new": f"/aliases/new/?domain={domain.pk}", "alias-domains": "/alias-domains/",
         "quota": "/quota/", "audit": "/audit/", "admins": "/accounts/admins/", "admin-new": "/accounts/admins/new/",
-        "dns": f"/dns/{domain.pk}/",
+        "dns": f"/dns/{domain.pk}/", "import": "/import/",
     }
     for name, path in pages.items():
         page.goto(base + path)

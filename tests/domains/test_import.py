@@ -47,7 +47,7 @@ def test_commit_imports_in_one_go_and_returns_generated_passwords_once(world):
     client = world.client("domain_admin")
     response = client.post(reverse("domains:import"), {"commit": "1", "csv_text": GOOD})
     assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment;")
-    assert response["Cache-Control"] == "no-store"
+    assert "no-store" in response["Cache-Control"]
     passwords = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert [p["address"] for p in passwords] == ["anna@example.org"]  # ben's was given
     anna = Mailbox.objects.get(address="anna@example.org")
@@ -113,3 +113,18 @@ def test_cli_import_dry_run_then_commit(world, tmp_path, capsys):
     assert Mailbox.objects.filter(address="anna@example.org").exists()
     with pytest.raises(CommandError, match="3 of 3 rows refused"):
         call_command("mailbox", "import", str(path), "--dry-run")
+
+
+def test_export_neutralises_formulas_and_the_import_takes_them_back(world):
+    """A tenant-chosen name like =HYPERLINK(...) runs in the spreadsheet of whoever opens the
+    export (OWASP "CSV Injection"): the cell gets an apostrophe, which the import removes (review-ui)."""
+    formula = '=HYPERLINK("http://evil.example/","x")'
+    MailboxFactory(domain=world.domain, local_part="carla", name=formula)
+    client = world.client("domain_admin")
+    exported = b"".join(client.get(reverse("domains:export")).streaming_content).decode()
+    cells = [cell for row in csv.reader(io.StringIO(exported)) for cell in row]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@"))]
+    assert "'" + formula in cells
+    Mailbox.objects.filter(local_part="carla").delete()
+    client.post(reverse("domains:import"), {"commit": "1", "csv_text": exported.replace("bob@example.org", "b2@example.org")})
+    assert Mailbox.objects.get(address="carla@example.org").name == formula

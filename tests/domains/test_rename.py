@@ -7,7 +7,7 @@ from django.urls import reverse
 from audit.models import AuditEntry
 from domains import services
 from domains.models import Alias, Mailbox, QuotaUsage
-from tests.factories import AliasFactory, MailboxFactory
+from tests.factories import AliasDomainFactory, AliasFactory, MailboxFactory
 from tests.roles import make_world
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +82,14 @@ def test_mailbox_page_shows_usage_forwarding_aliases_and_history(world):
     assert "team@example.org" in body and "Mailbox changed" in body and "2.0\xa0GB" in body
     for action in ("mailbox-password", "mailbox-forwarding", "mailbox-rename", "mailbox-delete", "mailbox-update"):
         assert reverse(f"domains:{action}", args=[world.mailbox.pk]) in body
+
+
+def test_aliases_naming_it_through_an_alias_domain_follow_too(world):
+    """b@other.example reached bob through bob@alias.example, an alias-domain form of the
+    address: after the rename it must reach robert, not bounce as unknown (review-ui)."""
+    AliasDomainFactory(name="alias.example", target=world.domain)
+    elsewhere = AliasFactory(domain=world.other_domain, address="b@other.example",
+                             destinations=["bob@alias.example", "bob@other.example"])
+    services.mailbox_rename(mailbox=world.mailbox, local_part="robert", acting_user=world.domain_admin)
+    elsewhere.refresh_from_db()
+    assert elsewhere.destinations == ["robert@alias.example", "bob@other.example"]
