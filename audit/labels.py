@@ -41,6 +41,9 @@ ACTION_LABELS = {
     "twofactor.enable": _("Two-factor login turned on"),
     "twofactor.disable": _("Two-factor login turned off"),
     "twofactor.backup_codes": _("Two-factor backup codes renewed"),
+    "apitoken.create": _("API token created"),
+    "apitoken.revoke": _("API token revoked"),
+    "import.postfixadmin": _("Imported from Postfixadmin"),
 }
 
 # Kinds of object, for actions this table does not know yet (added by a later feature):
