@@ -10,6 +10,7 @@ import threading
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import connection, transaction
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle, SimpleRateThrottle
@@ -25,6 +26,9 @@ class TokenAuth(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         return authenticate_token(token)
+
+
+THROTTLE_LOCK_SPACE = 0x415049  # 'API': advisory lock space, keyed by token id
 
 
 class _TokenWindow(SimpleRateThrottle):
@@ -54,8 +58,16 @@ class TokenRateThrottle(BaseThrottle):
         self._local = threading.local()
 
     def allow_request(self, request: HttpRequest) -> bool:
-        self._local.window = _TokenWindow(settings.MAILADMIN_API_RATE)
-        return self._local.window.allow_request(request)
+        self._local.window = window = _TokenWindow(settings.MAILADMIN_API_RATE)
+        token = getattr(request, "auth", None)
+        if not isinstance(token, ApiToken):
+            return window.allow_request(request)
+        # The window is read, checked and written back: without a lock, parallel requests
+        # with one token all read the same history and all pass. The lock (one per token)
+        # is held until the new history is committed.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [THROTTLE_LOCK_SPACE, token.pk % 2**31])
+            return window.allow_request(request)
 
     def wait(self) -> float | None:
         window = getattr(self._local, "window", None)

@@ -86,11 +86,11 @@ def bench_sql(keys: dict[str, list[str]], lookups: int) -> None:
 
 
 def bench_servers(keys: dict[str, list[str]], lookups: int) -> None:
-    from tests.mailstack.harness import start_mail_stack, stop_mail_stack
+    from tests.mailstack.harness import open_leg, start_mail_stack, stop_mail_stack
 
     root = Path(tempfile.mkdtemp(prefix="mailadmin-stack-bench-", dir="/tmp"))
     root.chmod(0o755)
-    stack = start_mail_stack(root, connection.settings_dict)
+    stack = start_mail_stack(root, connection.settings_dict, open_leg("debian12"))  # this machine's servers
     try:
         print(f"\n2. through the running Postfix (postmap -q - proxy:pgsql:..., {lookups} keys per batch)")
         for name in ("virtual_mailbox_maps", "virtual_alias_maps", "virtual_mailbox_domains"):

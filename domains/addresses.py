@@ -13,8 +13,15 @@ from django.utils.translation import gettext_lazy as _
 
 # One DNS label: letters, digits, hyphens inside; punycode labels start with xn--.
 _LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-# RFC 5322 dot-atom text, without '/' (the maildir path is built from the local part).
+# RFC 5322 dot-atom text, without '/': what we accept in addresses elsewhere (destinations).
 _LOCAL_PART_RE = re.compile(r"^[a-z0-9!#$%&'*+=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+=?^_`{|}~-]+)*$")
+# The local parts of OUR mailboxes and aliases: the set the whole stack serves (docs/mailstack.md,
+# "Address names"). Dovecot 2.3 and 2.4 refuse any login character outside their default
+# auth_username_chars (letters, digits, "." "-" "_" and "@"); Postfix's smtpd refuses an address
+# starting with "-" (allow_min_user = no); dots as in a dot-atom (RFC 5322 3.2.3). "+" is the
+# default recipient_delimiter. Proven per character class by tests/mailstack/test_local_parts.py.
+SERVED_LOCAL_PART_SQL_RE = r"^[a-z0-9_][a-z0-9_-]*(\.[a-z0-9_-]+)*$"
+_SERVED_LOCAL_PART_RE = re.compile(SERVED_LOCAL_PART_SQL_RE)
 # The same rules as SQL regular expressions, for the database check constraints.
 DOMAIN_NAME_SQL_RE = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 
@@ -143,7 +150,33 @@ def search_terms(query: str) -> list[str]:
 
 
 def normalize_local_part(value: str) -> str:
-    """Return the lower-case local part, or raise ValidationError saying what is wrong."""
+    """Return the lower-case local part of one of our mailboxes or aliases, or raise
+    ValidationError saying what is wrong: it must be in the served set (SERVED_LOCAL_PART_SQL_RE)
+    and must not contain the recipient delimiter (settings.MAILADMIN_RECIPIENT_DELIMITER), which
+    Postfix and Dovecot strip with what follows it (bob+shop@ is delivered to bob@)."""
+    from django.conf import settings
+
+    local = _normalize_any_local_part(value)
+    delimiter = settings.MAILADMIN_RECIPIENT_DELIMITER
+    if delimiter and any(char in local for char in delimiter):
+        raise ValidationError(
+            _("“%(value)s” contains “%(delimiter)s”, the recipient delimiter: mail to name%(delimiter)stag@ "
+              "goes to name@, so an address name cannot contain it."),
+            code="local_part_delimiter",
+            params={"value": value, "delimiter": delimiter},
+        )
+    if not _SERVED_LOCAL_PART_RE.match(local):
+        raise ValidationError(
+            _("“%(value)s” cannot be served by the mail server: use lower-case letters, digits, dots, "
+              "hyphens and underscores, not starting with a hyphen or a dot, no double or trailing dot."),
+            code="local_part_unserved",
+            params={"value": value},
+        )
+    return local
+
+
+def _normalize_any_local_part(value: str) -> str:
+    """The lower-case local part of any address (ours or elsewhere), RFC 5322 dot-atom."""
     local = (value or "").strip().lower()
     if not local:
         raise ValidationError(_("Enter the part before the @."), code="local_part_empty")
@@ -173,7 +206,7 @@ def split_address(value: str) -> tuple[str, str]:
             params={"value": value},
         )
     local, domain = text.split("@")
-    return normalize_local_part(local), normalize_domain(domain)
+    return _normalize_any_local_part(local), normalize_domain(domain)
 
 
 def normalize_address(value: str) -> str:

@@ -12,10 +12,12 @@ from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Lower, Upper
 from django.utils.translation import gettext_lazy as _
 
-from .addresses import DOMAIN_NAME_SQL_RE, domain_display, address_display
+from .addresses import DOMAIN_NAME_SQL_RE, SERVED_LOCAL_PART_SQL_RE, domain_display, address_display
 from .text import plain_text_constraint, validate_plain_text
 
-LOCAL_PART_SQL_RE = r"^[a-z0-9!#$%&'*+=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+=?^_`{|}~-]+)*$"
+# Our mailboxes' and aliases' names: only what Postfix and Dovecot serve (see addresses.py).
+LOCAL_PART_SQL_RE = SERVED_LOCAL_PART_SQL_RE
+ALIAS_ADDRESS_SQL_RE = "^(" + SERVED_LOCAL_PART_SQL_RE.strip("^$") + ")?@"
 
 
 class Domain(models.Model):
@@ -164,6 +166,8 @@ class Alias(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(address=Lower("address")), name="alias_address_lower"),
             models.CheckConstraint(condition=Q(address__contains="@"), name="alias_address_has_at"),
+            models.CheckConstraint(condition=Q(address__regex=ALIAS_ADDRESS_SQL_RE),
+                                   name="alias_local_part_served"),
             models.CheckConstraint(condition=Q(destinations__len__gte=1),
                                    name="alias_has_destination"),
             # A forwarding is never a catch-all.

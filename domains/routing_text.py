@@ -37,6 +37,11 @@ def describe(resolution: Resolution, visible: Callable[[str], bool] = lambda add
     """Sentences for each step, final recipient and sender. `visible(address)` says whether the
     reader may see an address's own routing; others are named, not explained."""
     hidden = _("an address in a domain you do not manage")
+    # SECURITY: what another domain's rows lead to (its forwardings to other servers, its
+    # members) is that domain's business: an address is shown only when the queried address
+    # or a visible lookup names it, never when only a hidden lookup does.
+    named = {resolution.address} | {r for s in resolution.steps if s.code == "lookup" and visible(s.params["address"])
+                                     for r in s.params["results"]}
     steps: list[str] = []
     for step in resolution.steps:
         p = step.params
@@ -53,15 +58,16 @@ def describe(resolution: Resolution, visible: Callable[[str], bool] = lambda add
                 "address": address_display(p["address"]), "how": how, "table": p["table"],
                 "results": ", ".join(address_display(r) for r in p["results"])})
         elif step.code == "recursion_limit":
+            cycle = [a if visible(a) else hidden for a in p["cycle"]]
             steps.append(_("Loop: %(cycle)s. After %(limit)d nested lookups Postfix defers the whole message "
-                           "(451 4.6.0 Alias expansion error).") % {"cycle": " → ".join(p["cycle"]), "limit": p["limit"]})
+                           "(451 4.6.0 Alias expansion error).") % {"cycle": " → ".join(cycle), "limit": p["limit"]})
         elif step.code == "expansion_limit":
             steps.append(_("More than %(limit)d addresses: Postfix defers the whole message "
                            "(451 4.6.0 Alias expansion error).") % p)
     outcomes = []
     for outcome in resolution.outcomes:
         local_domain = outcome.result not in ("external", "relayed")
-        if local_domain and not visible(outcome.address):
+        if not visible(outcome.address) and (local_domain or outcome.address not in named):
             outcomes.append(hidden)
         else:
             outcomes.append(OUTCOMES[outcome.result]({"address": address_display(outcome.address),

@@ -281,6 +281,9 @@ def domain_update(*, domain: Domain, acting_user, drop_external_forwarding: bool
     _validate_domain_settings(domain)
     _check_domain_fits_usage(domain)
     domain.save()
+    if domain.active != before["active"] or domain.backup_mx != before["backup_mx"]:
+        # The domain's addresses enter or leave the maps: what names them may now loop.
+        _check_routing([_routing_key(a) for a in addresses_naming_domain(domain.name)])
     if domain.active != before["active"]:
         end_mailbox_sessions(domain=domain)  # SECURITY: its mail users' /me/ sessions end now
     audit_record(actor=acting_user, action="domain.update", obj=domain, domain_name=domain.name,
@@ -387,6 +390,19 @@ def domain_delete(*, domain: Domain, acting_user) -> dict[str, int]:
 
 # --- mailboxes -----------------------------------------------------------------------
 
+def canonical_maildir(maildir: str) -> str:
+    """`maildir` (relative to the mail root) in the one spelling the unique constraint compares:
+    segments joined by single slashes, with a trailing slash. Spellings of one directory
+    ("x/y", "x//y/", "./x/y/") would otherwise pass the constraint and give two mailboxes the
+    same Dovecot home, each reading the other's mail. Raises ValidationError (maildir_invalid)
+    for an absolute path, a '..' segment or a control character."""
+    segments = [s for s in maildir.split("/") if s not in ("", ".")]
+    if (maildir.startswith("/") or not segments or ".." in maildir
+            or any(ord(c) < 32 or ord(c) == 127 for c in maildir)):
+        raise _field_error("maildir", _("The maildir must be a plain path below the mail root."), "maildir_invalid")
+    return "/".join(segments) + "/"
+
+
 @transaction.atomic
 def mailbox_create(*, domain: Domain, local_part: str, password: str, acting_user, name: str = "",
                    quota_bytes: int | None = None, active: bool = True,
@@ -403,6 +419,8 @@ def mailbox_create(*, domain: Domain, local_part: str, password: str, acting_use
                            "password_hash_without_scheme")
     if not password and password_hash is None:
         raise _field_error("password", _("Enter a password."), "password_empty")
+    if maildir:
+        maildir = canonical_maildir(maildir)
     domain = _lock_domain(domain)
     _check_can_hold_addresses(domain)
     address = f"{local_part}@{domain.name}"
@@ -529,6 +547,8 @@ def mailbox_rename(*, mailbox: Mailbox, local_part: str, acting_user) -> Mailbox
         alias.save(update_fields=update)
         audit_record(actor=acting_user, action="forwarding.update" if alias.mailbox_id else "alias.update",
                      obj=alias, domain_name=alias.domain.name, before=alias_before, after=snapshot(alias))
+    # The new address may close a loop (an alias already naming it, now reached again).
+    _check_routing([new], field="local_part")
     transaction.on_commit(lambda: flush_auth_cache(old))
     return mailbox
 

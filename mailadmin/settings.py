@@ -170,8 +170,9 @@ MAILADMIN_DOVEADM_API_KEY = os.environ.get("MAILADMIN_DOVEADM_API_KEY", "")
 
 # Where Dovecot keeps mail; mailbox.maildir is relative to it.
 MAIL_ROOT = os.environ.get("MAILADMIN_MAIL_ROOT", "/var/vmail")
-# Postfix's recipient_delimiter (main.cf), so the routing model and explainer agree with it.
-MAILADMIN_RECIPIENT_DELIMITER = os.environ.get("MAILADMIN_RECIPIENT_DELIMITER", "")
+# Plus-addressing: name+tag@ is delivered to name@ (Postfix and Dovecot's recipient_delimiter,
+# written by `manage.py mailconfig`); address names may not contain it. Empty turns it off.
+MAILADMIN_RECIPIENT_DELIMITER = os.environ.get("MAILADMIN_RECIPIENT_DELIMITER", "+")
 
 # --- DNS health checks and DKIM (dnscheck app) -------------------------------------------
 # This mail server's identity, as the rest of the world must see it in DNS: the MX host

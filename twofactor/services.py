@@ -87,11 +87,17 @@ def regenerate_backup_codes(*, admin: Admin, audit: bool = True) -> list[str]:
     return codes
 
 
+@transaction.atomic
 def verify_any(*, admin: Admin, token: str):
     """The device that accepts `token` (TOTP first, then a one-time backup code), or None.
 
     Each device throttles failures itself (django-otp: exponential delays)."""
     token = (token or "").strip().replace(" ", "")
+    # SECURITY: one check at a time per admin, each reading the devices as the previous one
+    # left them. django-otp reads a TOTP device's last used step, a backup code and the
+    # failure count without a lock, so two requests racing with one code both passed (a
+    # backup code used twice, a TOTP code replayed) and racing guesses escaped the throttle.
+    _lock_admin(admin)
     totp = confirmed_totp(admin)
     if totp is not None and token.isdigit() and totp.verify_token(token):
         return totp

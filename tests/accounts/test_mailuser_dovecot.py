@@ -100,6 +100,9 @@ def cached_dovecot(mail_stack):
         subprocess.run(["doveadm", "-c", str(conf), "stop"], stdout=out, stderr=out, timeout=30)
 
 
+# Its own Dovecot 2.3 instance (auth cache + doveadm HTTP API): Debian 12's leg only; the
+# 2.4 syntax of that configuration is not written yet.
+@pytest.mark.parametrize("mail_stack_session", ["debian12"], indirect=True)
 def test_auth_cache_is_flushed_through_doveadm_http_api(cached_dovecot, mailbox):
     auth = cached_dovecot["auth"]
     assert auth("jane@users.example", OLD)                         # now cached
@@ -121,6 +124,9 @@ def test_auth_cache_is_flushed_through_doveadm_http_api(cached_dovecot, mailbox)
     assert not auth("jane@users.example", OLD)
 
 
+# Its own Dovecot 2.3 instance (auth cache + doveadm HTTP API): Debian 12's leg only; the
+# 2.4 syntax of that configuration is not written yet.
+@pytest.mark.parametrize("mail_stack_session", ["debian12"], indirect=True)
 def test_flush_reports_failure_with_a_wrong_key(cached_dovecot, mailbox):
     with override_settings(MAILADMIN_DOVEADM_API_URL=cached_dovecot["url"], MAILADMIN_DOVEADM_API_KEY="wrong"):
         from domains.doveadm import flush_auth_cache

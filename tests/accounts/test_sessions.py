@@ -96,7 +96,7 @@ def _me_is_closed(client: Client) -> None:
 def test_deactivating_a_mailbox_ends_its_sessions_for_good(mailbox, postmaster):
     victim = mail_session(mailbox)
     url = reverse("domains:mailbox-set-active", args=[mailbox.pk])
-    assert postmaster.post(url, {"active": "0"}).status_code == 302
+    assert postmaster.post(url, {"active": "0", "confirmed": "1"}).status_code == 302
     assert postmaster.post(url, {"active": "1"}).status_code == 302
     _me_is_closed(victim)
     mail_session(mailbox)  # logging in again works
@@ -105,7 +105,7 @@ def test_deactivating_a_mailbox_ends_its_sessions_for_good(mailbox, postmaster):
 def test_deactivating_the_domain_ends_its_mail_users_sessions(mailbox, root):
     victim = mail_session(mailbox)
     url = reverse("domains:domain-set-active", args=[mailbox.domain.pk])
-    assert root.post(url, {"active": "0"}).status_code == 302
+    assert root.post(url, {"active": "0", "confirmed": "1"}).status_code == 302
     assert root.post(url, {"active": "1"}).status_code == 302
     _me_is_closed(victim)
 

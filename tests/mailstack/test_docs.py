@@ -1,7 +1,8 @@
 """docs/mailstack.md shows every query exactly as the servers run it."""
 from pathlib import Path
 
-from domains.mailstack import DOVECOT_ITERATE_QUERY, DOVECOT_PASSWORD_QUERY, POSTFIX_MAPS
+from domains.mailstack import (DOVECOT24_PASSWORD_QUERY, DOVECOT_ITERATE_QUERY, DOVECOT_PASSWORD_QUERY,
+                               POSTFIX_MAPS, MailConfigOptions, dovecot_user_query)
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "mailstack.md").read_text()
 
@@ -12,3 +13,7 @@ def test_every_query_is_documented_verbatim():
         assert f"`{pmap.name}.cf` → `{pmap.setting}`" in DOC
     assert DOVECOT_PASSWORD_QUERY in DOC
     assert DOVECOT_ITERATE_QUERY in DOC
+    assert DOVECOT24_PASSWORD_QUERY in DOC
+    for version in ("2.3", "2.4"):
+        options = MailConfigOptions("h", 5432, "db", "r", "p", "q", "p", dovecot_version=version)
+        assert dovecot_user_query(options) in DOC, version

@@ -13,7 +13,8 @@ pytestmark = pytest.mark.django_db
 
 def test_mailconfig_writes_every_file_with_modes(tmp_path):
     call_command("mailconfig", out=str(tmp_path), db_host="db.internal", db_port=5433, db_name="mail",
-                 reader_password="r'pw", quota_password="q pw", mail_root="/srv/vmail", uid=5000, gid=5000)
+                 reader_password="r'pw", quota_password="q pw", mail_root="/srv/vmail", uid=5000, gid=5000,
+                 dovecot_version="2.3")
     postfix, dovecot = tmp_path / "postfix", tmp_path / "dovecot"
     for pmap in POSTFIX_MAPS:
         path = postfix / f"{pmap.name}.cf"
@@ -26,7 +27,8 @@ def test_mailconfig_writes_every_file_with_modes(tmp_path):
     assert (f"virtual_alias_maps = proxy:pgsql:{postfix}/disabled_recipient_maps.cf, "
             f"proxy:pgsql:{postfix}/virtual_alias_maps.cf, ") in snippet
     assert f"smtpd_recipient_restrictions = check_recipient_access proxy:pgsql:{postfix}/recipient_access.cf" in snippet
-    assert "proxy_read_maps = $virtual_mailbox_domains" in snippet
+    # Additive to the stock main.cf: never proxy_read_maps (Postfix's default allows our maps).
+    assert not any(line.startswith("proxy_read_maps") for line in snippet.splitlines())
     assert stat.S_IMODE((postfix / "main.cf.snippet").stat().st_mode) == 0o644
     sql = (dovecot / "dovecot-sql.conf.ext").read_text()
     assert "driver = pgsql" in sql and "'/srv/vmail/' || m.maildir AS home" in sql
@@ -89,3 +91,42 @@ def test_dbroles_least_privilege_and_idempotent():
         connect("reader_t", "wrong password")
     with pytest.raises(CommandError, match="must differ"):
         call_command("dbroles", reader_role="same", reader_password="a", quota_role="same", quota_password="b")
+
+
+def test_mailconfig_for_dovecot_24_writes_one_secret_include(tmp_path):
+    call_command("mailconfig", out=str(tmp_path), db_host="db.internal", db_port=5433, db_name="mail",
+                 reader_password='r"pw%{x}\\', quota_password="q pw", mail_root="/srv/vmail", uid=5000, gid=5000,
+                 dovecot_version="2.4")
+    postfix, dovecot = tmp_path / "postfix", tmp_path / "dovecot"
+    assert sorted(p.name for p in dovecot.iterdir()) == ["conf.snippet"]
+    assert {p.name for p in postfix.iterdir()} == {f"{m.name}.cf" for m in POSTFIX_MAPS} | {"main.cf.snippet"}
+    conf = (dovecot / "conf.snippet").read_text()
+    assert stat.S_IMODE((dovecot / "conf.snippet").stat().st_mode) == 0o640
+    # 2.4 syntax: %{user} still quoted, the limit as quota_storage_size, quota counted and cloned.
+    assert "WHERE m.address = '%{user}'" in conf and "'%u'" not in conf and "%Lu" not in conf
+    assert "m.quota_bytes || 'B' AS quota_storage_size" in conf and "quota_rule" not in conf
+    assert "driver = count" in conf and "quota_clone {" in conf and "dict_map priv/quota/storage {" in conf
+    # Values are double-quoted with \ and " escaped and %{ written %%{ (2.4 expands %{...} in settings).
+    assert 'password = "r\\"pw%%{x}\\\\"' in conf and 'password = "q pw"' in conf
+    assert 'user = "mailreader"' in conf and 'user = "mailquota"' in conf
+    assert 'pgsql "db.internal" {' in conf and "port = 5433" in conf
+
+
+def test_mailconfig_detects_the_dovecot_version(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "dovecot"
+    monkeypatch.setenv("PATH", f"{bin_dir}")
+    options = dict(reader_password="a", quota_password="b", mail_root="/srv/vmail")
+    with pytest.raises(CommandError, match="--dovecot-version"):   # no dovecot at all
+        call_command("mailconfig", out=str(tmp_path / "none"), **options)
+    for output, expected in (("2.4.1-4 (7d8c0e5759)", "2.4"), ("2.3.19.1 (9b53102964)", "2.3"), ("3.0.0 (x)", None)):
+        fake.write_text(f"#!/bin/sh\necho '{output}'\n")
+        fake.chmod(0o755)
+        out = tmp_path / output.split()[0]
+        if expected is None:
+            with pytest.raises(CommandError, match="cannot tell the Dovecot version.*--dovecot-version"):
+                call_command("mailconfig", out=str(out), **options)
+            continue
+        call_command("mailconfig", out=str(out), **options)
+        assert ((out / "dovecot" / "dovecot-sql.conf.ext").exists()) == (expected == "2.3")

@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 
 from domains.mailstack import POSTFIX_MAPS
-from tests.mailstack.harness import start_mail_stack, stop_mail_stack
+from tests.mailstack.harness import open_leg, start_mail_stack, stop_mail_stack
 from tests.ops.live import Browserless, free_port, start_live_panel, stop_live_panel
 
 PASSWORD = "replica-test-mailbox-pw"
@@ -142,7 +142,8 @@ def test_lookups_and_logins_survive_the_primary(primary_and_replica):
 
     root = Path(tempfile.mkdtemp(prefix="mailadmin-ha-stack-", dir="/tmp"))
     root.chmod(0o755)
-    stack = start_mail_stack(root, {"NAME": "mailadmin"}, configure=configure)
+    # Debian 12's leg (this machine): the failover is about libpq host lists, not Dovecot's version.
+    stack = start_mail_stack(root, {"NAME": "mailadmin"}, open_leg("debian12"), configure=configure)
     client = Browserless(panel.url)
     client.login("root", ADMIN_PASSWORD)
     try:

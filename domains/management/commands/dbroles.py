@@ -22,7 +22,8 @@ def ensure_role(cursor, role: str, password: str, *, select: list[str], write: l
     for table in select:
         statements.append(sql.SQL("GRANT SELECT ON {} TO {}").format(sql.Identifier(table), ident))
     for table in write:
-        # The quota dict upserts (INSERT ... ON CONFLICT DO UPDATE) and may delete on recalc.
+        # Dovecot upserts (INSERT ... ON CONFLICT DO UPDATE): 2.3's quota dict, 2.4's quota_clone;
+        # 2.3 may delete on recalc.
         statements.append(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}")
                           .format(sql.Identifier(table), ident))
     for statement in statements:

@@ -1,11 +1,13 @@
 """Write the Postfix maps and Dovecot SQL configuration that read the panel's tables."""
+import re
+import subprocess
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from domains.mailstack import MailConfigOptions, write_config
+from domains.mailstack import DOVECOT_VERSIONS, MailConfigOptions, write_config
 
 
 class Command(BaseCommand):
@@ -32,17 +34,24 @@ class Command(BaseCommand):
                             help="group that may read the Postfix maps (proxymap runs as postfix)")
         parser.add_argument("--dovecot-group", default="dovecot",
                             help="group that may read the Dovecot SQL files")
+        parser.add_argument("--recipient-delimiter", default=settings.MAILADMIN_RECIPIENT_DELIMITER,
+                            help="plus-addressing delimiter for Postfix and Dovecot LMTP (default: the "
+                                 "MAILADMIN_RECIPIENT_DELIMITER setting, '+'); must match the panel's setting")
+        parser.add_argument("--dovecot-version", choices=DOVECOT_VERSIONS,
+                            help="Dovecot release series to write for (default: ask the local `dovecot --version`)")
 
     def handle(self, *args, **opts):
         if not opts["mail_root"].startswith("/"):
             raise CommandError("--mail-root must be an absolute path")
         if any(host.strip().startswith("/") for host in opts["db_host"].split(",")):
             raise CommandError("--db-host must be a TCP host: Postfix's chrooted daemons cannot reach a unix socket")
+        dovecot_version = opts["dovecot_version"] or detect_dovecot_version()
         options = MailConfigOptions(
             db_host=opts["db_host"], db_port=opts["db_port"], db_name=opts["db_name"],
             reader_role=opts["reader_role"], reader_password=opts["reader_password"],
             quota_role=opts["quota_role"], quota_password=opts["quota_password"],
-            mail_root=opts["mail_root"], uid=opts["uid"], gid=opts["gid"],
+            mail_root=opts["mail_root"], uid=opts["uid"], gid=opts["gid"], dovecot_version=dovecot_version,
+            recipient_delimiter=opts["recipient_delimiter"],
         )
         try:
             written = write_config(Path(opts["out"]), options, postfix_group=opts["postfix_group"],
@@ -51,3 +60,20 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         for path in written:
             self.stdout.write(str(path))
+
+
+def detect_dovecot_version() -> str:
+    """The release series ("2.3" or "2.4") of the Dovecot installed here, from `dovecot --version`.
+
+    Raises CommandError naming --dovecot-version when Dovecot is missing or its version is not one
+    mailconfig writes for."""
+    try:
+        result = subprocess.run(["dovecot", "--version"], capture_output=True, text=True, timeout=30)
+        output = result.stdout.strip()
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise CommandError(f"cannot run `dovecot --version` ({exc}); give --dovecot-version 2.3 or 2.4") from exc
+    match = re.match(r"(\d+\.\d+)\.", output)
+    if result.returncode or not match or match.group(1) not in DOVECOT_VERSIONS:
+        raise CommandError(f"cannot tell the Dovecot version from `dovecot --version` ({output or result.stderr.strip()!r}); "
+                           "give --dovecot-version 2.3 or 2.4")
+    return match.group(1)

@@ -1,0 +1,205 @@
+"""Check, piece by piece, that a mail host's Postfix and Dovecot serve the panel's tables.
+
+`manage.py mailcheck` runs this after the setup in docs/mailstack.md. It creates a probe domain
+(a mailbox, an alias, a catch-all, an alias domain, and a backup-MX domain with a transport), asks
+each Postfix map for it through the running proxymap (`postmap -q KEY proxy:pgsql:FILE`), checks
+that dovecot.conf includes the generated snippet and parses without warnings (`doveconf -n`),
+authenticates the probe mailbox (`doveadm auth test`), saves one message into it (`doveadm save`)
+and waits for Dovecot to write its quota_usage row. The probe rows are removed at the end, and
+the probe's mail directory with them.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+
+from domains import services
+from domains.mailstack import POSTFIX_MAPS
+from domains.models import Domain, QuotaUsage
+
+
+@dataclass
+class CheckResult:
+    piece: str
+    ok: bool
+    detail: str = ""
+    fix: str = ""
+
+
+@dataclass
+class MailHost:
+    """Where the mail host's configuration lives. `prefix` runs its commands (e.g. ["chroot", TREE])."""
+    config_dir: Path                      # what `mailconfig --out` wrote
+    postfix_dir: Path = Path("/etc/postfix")
+    dovecot_conf: Path = Path("/etc/dovecot/dovecot.conf")
+    prefix: list[str] = field(default_factory=list)
+    quota_timeout: float = 15.0
+
+    def local(self, path: Path) -> Path:
+        """`path` of the mail host as seen from here (inside the chroot tree when there is one)."""
+        return Path(self.prefix[1]) / str(path).lstrip("/") if self.prefix[:1] == ["chroot"] else path
+
+    def run(self, *args: str) -> subprocess.CompletedProcess:
+        try:
+            return subprocess.run([*self.prefix, *args], capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return subprocess.CompletedProcess(args, 127, "", str(exc))
+
+
+def _probe_world() -> dict:
+    tag = uuid.uuid4().hex[:10]
+    # Never starting with "-": doveadm would read it as an option (token_urlsafe may start so).
+    password = "probe-" + secrets.token_urlsafe(18)
+    with transaction.atomic():
+        domain = services.domain_create(name=f"mailcheck-{tag}.invalid", acting_user=None)
+        mailbox = services.mailbox_create(domain=domain, local_part="probe", password=password, acting_user=None)
+        services.alias_create(domain=domain, local_part="probe-alias", destinations=[mailbox.address],
+                              acting_user=None)
+        services.alias_create(domain=domain, local_part="", destinations=[mailbox.address], acting_user=None)
+        alias_domain = services.alias_domain_create(name=f"mailcheck-{tag}-alias.invalid", target=domain,
+                                                    acting_user=None)
+        relay = services.domain_create(name=f"mailcheck-{tag}-relay.invalid", backup_mx=True,
+                                       transport="relay:[mailcheck.invalid]", acting_user=None)
+    return {"domain": domain, "mailbox": mailbox, "password": password, "alias_domain": alias_domain.name,
+            "relay": relay}
+
+
+def _remove_probe(world: dict) -> None:
+    Domain.objects.filter(pk__in=[world["domain"].pk, world["relay"].pk]).delete()
+
+
+def _expected_answers(world: dict) -> dict[str, tuple[str, str]]:
+    """map name -> (probe key, expected answer)."""
+    domain, mailbox, alias_domain = world["domain"].name, world["mailbox"], world["alias_domain"]
+    relay = world["relay"]
+    return {
+        "virtual_mailbox_domains": (domain, domain),
+        "virtual_alias_domains": (alias_domain, alias_domain),
+        "relay_domains": (relay.name, relay.name),
+        "virtual_mailbox_maps": (mailbox.address, mailbox.maildir),
+        "virtual_alias_maps": (f"probe-alias@{domain}", mailbox.address),
+        "virtual_mailbox_self_maps": (mailbox.address, mailbox.address),
+        "alias_domain_alias_maps": (f"probe-alias@{alias_domain}", mailbox.address),
+        "alias_domain_mailbox_maps": (f"probe@{alias_domain}", mailbox.address),
+        "alias_domain_catchall_maps": (f"@{alias_domain}", mailbox.address),
+        "transport_maps": (relay.name, relay.transport),
+        "sender_login_maps": (mailbox.address, mailbox.address),
+    }
+
+
+def check_postfix_maps(host: MailHost, world: dict) -> list[CheckResult]:
+    results = []
+    for pmap in POSTFIX_MAPS:
+        key, expected = _expected_answers(world)[pmap.name]
+        table = f"proxy:pgsql:{host.config_dir / 'postfix' / (pmap.name + '.cf')}"
+        result = host.run("postmap", "-c", str(host.postfix_dir), "-q", key, table)
+        answer = result.stdout.strip()
+        piece = f"postfix map {pmap.name}"
+        if result.returncode == 0 and answer == expected:
+            results.append(CheckResult(piece, True))
+            continue
+        error = (result.stderr.strip().splitlines() or [""])[-1]
+        if "not configured for table" in result.stderr:
+            fix = (f"append {host.config_dir}/postfix/main.cf.snippet to {host.postfix_dir}/main.cf and run "
+                   f"`postfix reload`; if main.cf sets proxy_read_maps, add ${pmap.setting} to it")
+        elif result.stderr.strip() or result.returncode not in (0, 1):
+            # proxymap only says "query error: Application error"; Postfix's log has the reason.
+            fix = ("check the reader role's password and host in the map file against `manage.py dbroles` "
+                   "(re-run `manage.py mailconfig` with the same --reader-password), that Postfix is running, "
+                   "and the Postfix log for the database's reason")
+        else:
+            fix = "re-run `manage.py mailconfig` so the map's query matches this panel version"
+        results.append(CheckResult(piece, False, f"{key!r} gave {answer!r} (expected {expected!r}) {error}".strip(),
+                                   fix))
+    return results
+
+
+def check_dovecot_include(host: MailHost) -> CheckResult:
+    snippet = host.config_dir / "dovecot" / "conf.snippet"
+    try:
+        text = host.local(host.dovecot_conf).read_text()
+    except OSError as exc:
+        return CheckResult("dovecot include", False, str(exc), f"give --dovecot-config the path of dovecot.conf")
+    if not re.search(rf"^\s*!include(_try)?\s+{re.escape(str(snippet))}\s*$", text, re.M):
+        return CheckResult("dovecot include", False, f"{host.dovecot_conf} does not include {snippet}",
+                           f"echo '!include {snippet}' >> {host.dovecot_conf} && doveadm reload")
+    result = host.run("doveconf", "-c", str(host.dovecot_conf), "-n")
+    warnings = [line for line in result.stderr.splitlines() if "arning" in line or "atal" in line or "rror" in line]
+    if result.returncode or warnings:
+        return CheckResult("dovecot include", False, "; ".join(warnings) or result.stderr.strip(),
+                           "re-run `manage.py mailconfig` with --dovecot-version matching `dovecot --version`")
+    return CheckResult("dovecot include", True)
+
+
+def check_dovecot_auth(host: MailHost, world: dict) -> CheckResult:
+    address = world["mailbox"].address
+    result = host.run("doveadm", "-c", str(host.dovecot_conf), "auth", "test", address, world["password"])
+    if result.returncode == 0:
+        return CheckResult("dovecot auth", True)
+    return CheckResult("dovecot auth", False, f"doveadm auth test {address}: {result.stdout.strip()} "
+                       f"{result.stderr.strip()}".strip(),
+                       "check that Dovecot is running, and the reader role's password in the Dovecot include "
+                       "(re-run `manage.py mailconfig` with the password given to `manage.py dbroles`)")
+
+
+def check_quota_usage(host: MailHost, world: dict, sleep: Callable[[float], None] = time.sleep) -> CheckResult:
+    mailbox = world["mailbox"]
+    message = f"From: mailcheck@invalid\nSubject: mailcheck probe\nMessage-ID: <{uuid.uuid4().hex}@mailcheck>\n\nprobe\n"
+    conf = ["doveadm", "-c", str(host.dovecot_conf)]
+    try:
+        saved = subprocess.run([*host.prefix, *conf, "save", "-u", mailbox.address], input=message,
+                               capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        saved = subprocess.CompletedProcess([], 127, "", str(exc))
+    if saved.returncode:
+        return CheckResult("quota usage", False, f"doveadm save: {saved.stderr.strip()}",
+                           "check the mail root's owner (the vmail uid/gid given to mailconfig)")
+    deadline = time.monotonic() + host.quota_timeout
+    while time.monotonic() < deadline:
+        usage = QuotaUsage.objects.filter(mailbox=mailbox).values_list("messages", flat=True).first()
+        if usage:
+            return CheckResult("quota usage", True)
+        sleep(0.2)
+    return CheckResult("quota usage", False, "no quota_usage row written for the probe mailbox",
+                       "check the quota role's password in the Dovecot include (`manage.py dbroles` "
+                       "--quota-password) and that Dovecot's dict service is running")
+
+
+def _remove_probe_mail(host: MailHost, world: dict) -> None:
+    result = host.run("doveadm", "-c", str(host.dovecot_conf), "user", "-f", "home", world["mailbox"].address)
+    home = result.stdout.strip()
+    if result.returncode == 0 and home.startswith("/") and home.rstrip("/").endswith(world["mailbox"].maildir.rstrip("/")):
+        home_dir = host.local(Path(home))
+        shutil.rmtree(home_dir, ignore_errors=True)
+        # The probe domain's own directory, if nothing else is in it.
+        domain_dir = home_dir.parent
+        if domain_dir.name == world["domain"].name and domain_dir.is_dir() and not any(domain_dir.iterdir()):
+            domain_dir.rmdir()
+
+
+def run_checks(host: MailHost) -> list[CheckResult]:
+    """Every check, in order; the probe rows and mail are removed whatever happens."""
+    include = check_dovecot_include(host)
+    world = _probe_world()
+    try:
+        results = check_postfix_maps(host, world) + [include]
+        auth = check_dovecot_auth(host, world)
+        results.append(auth)
+        if auth.ok:
+            results.append(check_quota_usage(host, world))
+        else:
+            results.append(CheckResult("quota usage", False, "not tried: auth failed", auth.fix))
+    finally:
+        if include.ok:
+            _remove_probe_mail(host, world)
+        _remove_probe(world)
+    return results

@@ -1,0 +1,45 @@
+"""Review of issue 13: routing paths the write-time checks and the explainer missed."""
+import pytest
+from django.core.exceptions import ValidationError
+
+from domains import services
+from domains.models import Mailbox
+from tests.factories import AdminFactory
+
+pytestmark = pytest.mark.django_db
+
+PW = "a-password-123"
+
+
+def test_rename_cannot_close_a_loop():
+    org = services.domain_create(name="example.org", acting_user=None)
+    services.alias_create(domain=org, local_part="a", destinations=["b@example.org"], acting_user=None)
+    x = services.mailbox_create(domain=org, local_part="x", password=PW, acting_user=None)
+    services.mailbox_set_forwarding(mailbox=x, destinations=["a@example.org"], keep_copy=False, acting_user=None)
+    with pytest.raises(ValidationError, match="loop"):
+        services.mailbox_rename(mailbox=x, local_part="b", acting_user=None)
+    assert Mailbox.objects.get(pk=x.pk).local_part == "x"
+
+
+def test_route_page_hides_another_domains_external_forwarding(client):
+    org = services.domain_create(name="example.org", acting_user=None)
+    other = services.domain_create(name="other.example", acting_user=None)
+    secret = services.mailbox_create(domain=other, local_part="secret", password=PW, acting_user=None)
+    services.mailbox_set_forwarding(mailbox=secret, destinations=["private-home@remote.example"],
+                                    keep_copy=True, acting_user=None)
+    services.alias_create(domain=org, local_part="probe", destinations=["secret@other.example"], acting_user=None)
+    client.force_login(AdminFactory(domains=[org]))
+    page = client.get("/route/", {"address": "probe@example.org"}).content.decode()
+    assert "a domain you do not manage" in page
+    assert "private-home" not in page
+
+
+def test_domain_reactivation_cannot_close_a_loop():
+    one = services.domain_create(name="one.example", acting_user=None)
+    two = services.domain_create(name="two.example", acting_user=None)
+    services.alias_create(domain=two, local_part="a", destinations=["b@one.example"], acting_user=None)
+    services.domain_set_active(domain=two, active=False, acting_user=None)
+    # While two.example is inactive, a@two.example is another server's address: accepted.
+    services.alias_create(domain=one, local_part="b", destinations=["a@two.example"], acting_user=None)
+    with pytest.raises(ValidationError, match="loop"):
+        services.domain_set_active(domain=two, active=True, acting_user=None)

@@ -1,0 +1,65 @@
+"""`manage.py mailcheck` against the running stack on both legs, working and deliberately broken."""
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from domains.models import Domain
+
+pytestmark = [pytest.mark.mailstack, pytest.mark.django_db(transaction=True)]
+
+
+def mailcheck(stack, **overrides) -> tuple[int, str]:
+    options = {"config_dir": str(stack.config_dir), "postfix_config": str(stack.postfix_dir),
+               "dovecot_config": str(stack.dovecot_conf)}
+    if stack.leg.tree != Path("/"):
+        options["chroot"] = str(stack.leg.tree)
+    options.update(overrides)
+    out = io.StringIO()
+    try:
+        call_command("mailcheck", stdout=out, **options)
+    except CommandError as exc:
+        return 1, out.getvalue() + str(exc)
+    return 0, out.getvalue()
+
+
+def test_mailcheck_reports_every_piece_working(mail_stack):
+    code, output = mailcheck(mail_stack)
+    assert code == 0, output
+    for piece in ("postfix map virtual_alias_maps", "postfix map sender_login_maps", "dovecot include",
+                  "dovecot auth", "quota usage"):
+        assert f"ok    {piece}" in output
+    assert output.count("ok    postfix map ") == 11
+    # The probe leaves nothing behind: no rows, no mail.
+    assert not Domain.objects.filter(name__startswith="mailcheck-").exists()
+    assert list(mail_stack.mail_root.iterdir()) == []
+
+
+def test_mailcheck_names_a_missing_dovecot_include(mail_stack):
+    conf = mail_stack.dovecot_conf.read_text()
+    include = f"!include {mail_stack.config_dir}/dovecot/conf.snippet\n"
+    assert include in conf
+    broken = mail_stack.dovecot_conf.with_name("without-include.conf")
+    broken.write_text(conf.replace(include, ""))
+    code, output = mailcheck(mail_stack, dovecot_config=str(broken))
+    assert code == 1
+    assert f"FAIL  dovecot include: {broken} does not include {mail_stack.config_dir}/dovecot/conf.snippet" in output
+    assert f"fix: echo '!include {mail_stack.config_dir}/dovecot/conf.snippet' >> {broken}" in output
+    assert "ok    postfix map virtual_mailbox_domains" in output
+
+
+def test_mailcheck_names_a_wrong_reader_password(mail_stack):
+    # An admin ran mailconfig with another password than the one dbroles set.
+    mail_stack.regenerate_config(reader_password="not-the-reader-password")
+    try:
+        code, output = mailcheck(mail_stack)
+    finally:
+        mail_stack.regenerate_config()
+    assert code == 1
+    assert "FAIL  postfix map virtual_mailbox_domains" in output
+    assert "fix: check the reader role's password" in output, output
+    assert "FAIL  dovecot auth" in output and "ok    dovecot include" in output
+    assert "checks failed" in output
+    assert not Domain.objects.filter(name__startswith="mailcheck-").exists()
