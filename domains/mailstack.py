@@ -413,11 +413,19 @@ def _dovecot24_quote(value: str) -> str:
 
 
 def _dovecot24_pgsql(options: MailConfigOptions, role: str, password: str, indent: str) -> str:
+    hosts = db_hosts(options)
+    if len(hosts) > 1:
+        # Not written yet: 2.4 names each host in its own `pgsql` block and balances between
+        # them, so the replica-first order and the quota writer's read-write target need their
+        # own test against a real 2.4 (tests/mailstack/test_replica.py covers 2.3 only).
+        raise ValueError("several --db-host entries are supported for Dovecot 2.3 only; for Dovecot 2.4 "
+                         "give one host (the address your HA manager keeps on the primary)")
+    (host, port), = hosts
     return "\n".join(indent + line for line in [
         "sql_driver = pgsql",
-        f"pgsql {_dovecot24_quote(options.db_host)} {{",
+        f"pgsql {_dovecot24_quote(host)} {{",
         "  parameters {",
-        f"    port = {int(options.db_port)}",
+        f"    port = {port}",
         f"    dbname = {_dovecot24_quote(options.db_name)}",
         f"    user = {_dovecot24_quote(role)}",
         f"    password = {_dovecot24_quote(password)}",

@@ -68,6 +68,20 @@ def test_mailconfig_takes_ipv6_hosts_with_and_without_a_port(tmp_path):
     assert "host='2001:db8::5,::1' port='5433,5432'" in (tmp_path / "dovecot" / "dovecot-sql.conf.ext").read_text()
 
 
+@pytest.mark.django_db
+def test_mailconfig_for_dovecot_24_takes_one_host_with_its_port_and_refuses_a_list(tmp_path):
+    from django.core.management import CommandError
+
+    call_command("mailconfig", out=str(tmp_path), db_host="db.internal:5433", db_port=5432, db_name="mail",
+                 reader_password="r", quota_password="q", mail_root="/srv/vmail", dovecot_version="2.4")
+    snippet = next((tmp_path / "dovecot").glob("*snippet*")).read_text()
+    assert 'pgsql "db.internal" {' in snippet and "port = 5433" in snippet and "db.internal:5433" not in snippet
+    # A list written as one host name would be a host Dovecot cannot resolve: refused, not written.
+    with pytest.raises(CommandError, match="Dovecot 2.3 only"):
+        call_command("mailconfig", out=str(tmp_path / "two"), db_host="replica.internal,primary.internal",
+                     reader_password="r", quota_password="q", dovecot_version="2.4")
+
+
 def status_of(url: str) -> int:
     try:
         with urllib.request.urlopen(url, timeout=10) as response:
