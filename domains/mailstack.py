@@ -15,7 +15,9 @@ Only active rows of active domains count anywhere, and backup-MX domains are nev
 from __future__ import annotations
 
 import grp
+import ipaddress
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -221,19 +223,43 @@ def _postfix_quote(value: str) -> str:
 
 
 def db_hosts(options: MailConfigOptions) -> list[tuple[str, int]]:
-    """[(host, port)] from `db_host` ("replica1,replica2:5433,primary"; a host without a port
-    takes `db_port`); raises ValueError for an empty entry, a bad port or a socket path
-    (Postfix's chrooted daemons reach the database over TCP only)."""
+    """[(host, port)] from `db_host` ("replica1,replica2:5433,primary,[2001:db8::5]:5433"; a
+    host without a port takes `db_port`; an IPv6 address takes its port inside brackets, as in
+    a URL); raises ValueError for an empty entry, a bad port, a socket path (Postfix's
+    chrooted daemons reach the database over TCP only), or anything that is not a host name
+    or IP address: the names are written into Postfix's `hosts =` (split at blanks and commas,
+    pgsql_table(5)) and libpq's `host=`, where a blank or quote would add or break a host.
+    IPv6 addresses come back without brackets: Postfix splits `inet:host:port` at the last
+    colon and hands the host to libpq, which takes no brackets."""
     hosts = []
     for entry in options.db_host.split(","):
         entry = entry.strip()
-        host, sep, port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        bracketed = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](?::(.*))?", entry)
+        if bracketed:
+            host, port = bracketed.group(1), bracketed.group(2)
+        elif entry.count(":") == 1:
+            host, port = entry.split(":")
+        else:
+            host, port = entry, None
         if not host or host.startswith("/"):
             raise ValueError(f"database host {entry!r}: give a TCP host name or address")
-        if sep and not port.isdigit():
-            raise ValueError(f"database host {entry!r}: the port must be a number")
-        hosts.append((host, int(port) if sep else int(options.db_port)))
+        if not _is_host(host) or (bracketed and ":" not in host):
+            raise ValueError(f"database host {entry!r}: not a host name or IP address "
+                             "(write an IPv6 address with a port as [address]:port)")
+        if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
+            raise ValueError(f"database host {entry!r}: the port must be a number from 1 to 65535")
+        hosts.append((host, int(port) if port is not None else int(options.db_port)))
     return hosts
+
+
+def _is_host(value: str) -> bool:
+    # An IP address, or a DNS name (letters, digits, hyphens, underscores as some internal
+    # names have, dot-separated; RFC 1123 section 2.1 with that one allowance).
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        return bool(re.fullmatch(r"(?!-)[A-Za-z0-9_-]{1,63}(?:\.(?!-)[A-Za-z0-9_-]{1,63})*\.?", value))
 
 
 # How long a client waits for a database host that does not answer before trying the next
@@ -387,11 +413,19 @@ def _dovecot24_quote(value: str) -> str:
 
 
 def _dovecot24_pgsql(options: MailConfigOptions, role: str, password: str, indent: str) -> str:
+    hosts = db_hosts(options)
+    if len(hosts) > 1:
+        # Not written yet: 2.4 names each host in its own `pgsql` block and balances between
+        # them, so the replica-first order and the quota writer's read-write target need their
+        # own test against a real 2.4 (tests/mailstack/test_replica.py covers 2.3 only).
+        raise ValueError("several --db-host entries are supported for Dovecot 2.3 only; for Dovecot 2.4 "
+                         "give one host (the address your HA manager keeps on the primary)")
+    (host, port), = hosts
     return "\n".join(indent + line for line in [
         "sql_driver = pgsql",
-        f"pgsql {_dovecot24_quote(options.db_host)} {{",
+        f"pgsql {_dovecot24_quote(host)} {{",
         "  parameters {",
-        f"    port = {int(options.db_port)}",
+        f"    port = {port}",
         f"    dbname = {_dovecot24_quote(options.db_name)}",
         f"    user = {_dovecot24_quote(role)}",
         f"    password = {_dovecot24_quote(password)}",

@@ -47,12 +47,39 @@ def test_mailconfig_takes_several_hosts_replica_first(tmp_path):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("hosts", ["a.internal,", "a.internal,b.internal:port", "a.internal,/run/postgresql"])
+@pytest.mark.parametrize("hosts", ["a.internal,", "a.internal,b.internal:port", "a.internal,/run/postgresql",
+                                   # A blank adds a host to Postfix's list; quotes and = reach libpq.
+                                   "a.internal inet:evil.example:5432", "a.internal\tevil.example",
+                                   "db'x.internal", "db=x", "host=evil", "a.internal:0", "a.internal:70000",
+                                   "[a.internal]:5432", "[::1]:port", "[::1", "-db.internal"])
 def test_mailconfig_refuses_bad_host_lists(tmp_path, hosts):
     from django.core.management import CommandError
 
     with pytest.raises(CommandError):
         call_command("mailconfig", out=str(tmp_path), db_host=hosts, reader_password="r", quota_password="q")
+
+
+@pytest.mark.django_db
+def test_mailconfig_takes_ipv6_hosts_with_and_without_a_port(tmp_path):
+    call_command("mailconfig", out=str(tmp_path), db_host="[2001:db8::5]:5433,::1", db_port=5432,
+                 db_name="mail", reader_password="r", quota_password="q", mail_root="/srv/vmail")
+    # Postfix splits inet:host:port at the last colon and hands the host to libpq unbracketed.
+    assert "hosts = inet:2001:db8::5:5433 inet:::1:5432" in (tmp_path / "postfix" / f"{POSTFIX_MAPS[0].name}.cf").read_text()
+    assert "host='2001:db8::5,::1' port='5433,5432'" in (tmp_path / "dovecot" / "dovecot-sql.conf.ext").read_text()
+
+
+@pytest.mark.django_db
+def test_mailconfig_for_dovecot_24_takes_one_host_with_its_port_and_refuses_a_list(tmp_path):
+    from django.core.management import CommandError
+
+    call_command("mailconfig", out=str(tmp_path), db_host="db.internal:5433", db_port=5432, db_name="mail",
+                 reader_password="r", quota_password="q", mail_root="/srv/vmail", dovecot_version="2.4")
+    snippet = next((tmp_path / "dovecot").glob("*snippet*")).read_text()
+    assert 'pgsql "db.internal" {' in snippet and "port = 5433" in snippet and "db.internal:5433" not in snippet
+    # A list written as one host name would be a host Dovecot cannot resolve: refused, not written.
+    with pytest.raises(CommandError, match="Dovecot 2.3 only"):
+        call_command("mailconfig", out=str(tmp_path / "two"), db_host="replica.internal,primary.internal",
+                     reader_password="r", quota_password="q", dovecot_version="2.4")
 
 
 def status_of(url: str) -> int:
