@@ -23,7 +23,7 @@ from pathlib import Path
 from django.db import transaction
 
 from domains import services
-from domains.mailstack import POSTFIX_MAPS
+from domains.mailstack import DISABLED_REPLY, POSTFIX_MAPS
 from domains.models import Domain, QuotaUsage
 
 
@@ -65,6 +65,9 @@ def _probe_world() -> dict:
         services.alias_create(domain=domain, local_part="probe-alias", destinations=[mailbox.address],
                               acting_user=None)
         services.alias_create(domain=domain, local_part="", destinations=[mailbox.address], acting_user=None)
+        # An inactive mailbox: refused at RCPT (recipient_access) and kept from the catch-all.
+        services.mailbox_create(domain=domain, local_part="probe-off", password=password, active=False,
+                                acting_user=None)
         alias_domain = services.alias_domain_create(name=f"mailcheck-{tag}-alias.invalid", target=domain,
                                                     acting_user=None)
         relay = services.domain_create(name=f"mailcheck-{tag}-relay.invalid", backup_mx=True,
@@ -93,6 +96,8 @@ def _expected_answers(world: dict) -> dict[str, tuple[str, str]]:
         "alias_domain_catchall_maps": (f"@{alias_domain}", mailbox.address),
         "transport_maps": (relay.name, relay.transport),
         "sender_login_maps": (mailbox.address, mailbox.address),
+        "disabled_recipient_maps": (f"probe-off@{domain}", f"probe-off@{domain}"),
+        "recipient_access": (f"probe-off@{domain}", DISABLED_REPLY),
     }
 
 
