@@ -302,12 +302,12 @@ def render_postfix_map(pmap: PostfixMap, options: MailConfigOptions) -> str:
     ])
 
 
-# The map parameters main.cf.snippet sets; with recipient_delimiter, that is all it sets
-# (tests hold it to this).
+# The map parameters main.cf.snippet sets; with smtpd_recipient_restrictions (our
+# check_recipient_access) and recipient_delimiter, that is all it sets (tests hold it to this).
 MAIN_CF_MAP_PARAMETERS = ("virtual_mailbox_domains", "virtual_alias_domains", "relay_domains",
                           "virtual_mailbox_maps", "virtual_alias_maps", "transport_maps",
                           "smtpd_sender_login_maps")
-MAIN_CF_SNIPPET_PARAMETERS = MAIN_CF_MAP_PARAMETERS + ("recipient_delimiter",)
+MAIN_CF_SNIPPET_PARAMETERS = MAIN_CF_MAP_PARAMETERS + ("smtpd_recipient_restrictions", "recipient_delimiter")
 
 
 def render_main_cf_snippet(postfix_dir: Path, recipient_delimiter: str = "+") -> str:
@@ -456,6 +456,10 @@ passdb sql {{
   default_password_scheme = ARGON2ID
   query = {DOVECOT24_PASSWORD_QUERY}
 }}
+# Hashes imported from another panel ({{MD5-CRYPT}}, {{PLAIN-MD5}}, ...) keep working, as on 2.3:
+# 2.4 refuses these "weak" schemes unless allowed. The panel writes only {{ARGON2ID}} and
+# upgrades an old hash at the user's next /me/ login (docs/password-schemes.md).
+auth_allow_weak_schemes = yes
 userdb sql {{
   query = {dovecot_user_query(options)}
   iterate_query = {DOVECOT_ITERATE_QUERY}

@@ -134,17 +134,21 @@ def clean_db():
 @pytest.fixture(params=["", "+"], ids=["no-delimiter", "delimiter-plus"])
 def recipient_delimiter(request, mail_stack, settings):
     """Postfix's recipient_delimiter for this test (restored after), and the panel's setting."""
+    postconf = ["postconf", "-c", str(mail_stack.postfix_dir)]
+
     def set_delimiter(value: str) -> None:
-        subprocess.run(["postconf", "-c", str(mail_stack.postfix_dir), "-e", f"recipient_delimiter = {value}"],
-                       check=True, capture_output=True, timeout=30)
+        subprocess.run([*postconf, "-e", f"recipient_delimiter = {value}"], check=True, capture_output=True,
+                       timeout=30)
         mail_stack.postfix("reload")
 
+    original = subprocess.run([*postconf, "-h", "recipient_delimiter"], check=True, capture_output=True,
+                              text=True, timeout=30).stdout.strip()
     settings.MAILADMIN_RECIPIENT_DELIMITER = request.param
-    if request.param:
+    if request.param != original:
         set_delimiter(request.param)
     yield request.param
-    if request.param:
-        set_delimiter("")
+    if request.param != original:
+        set_delimiter(original)
 
 
 # Module-wide, so no two examples of the session share a domain name (see `renamed`).
