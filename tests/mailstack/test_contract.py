@@ -6,6 +6,7 @@ import pytest
 
 from domains import services
 from domains.models import Domain, Mailbox, QuotaUsage
+from tests.mailstack.usage import deliver_one_by_one
 
 pytestmark = [pytest.mark.mailstack, pytest.mark.django_db(transaction=True)]
 
@@ -144,15 +145,7 @@ def test_dovecot_auth_and_imap(mail_stack, world):
 def test_deliveries_update_the_quota_usage_row(mail_stack, world):
     usage = QuotaUsage.objects.get(mailbox=world["john"])
     assert (usage.bytes, usage.messages, usage.updated_at) == (0, 0, None)
-    mail_stack.send("john@example.org", subject="one", size=2000)
-    mail_stack.send("john@example.org", subject="two", size=2000)
-    mail_stack.wait_for_mail("john@example.org", 2)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        usage.refresh_from_db()
-        if usage.messages == 2:
-            break
-        time.sleep(0.1)
+    usage = deliver_one_by_one(mail_stack, world["john"], "john@example.org", ["one", "two"], size=2000)
     assert usage.messages == 2 and usage.bytes > 4000 and usage.updated_at is not None
     # Still one row per mailbox: Dovecot updated the row the panel created.
     assert QuotaUsage.objects.filter(mailbox=world["john"]).count() == 1

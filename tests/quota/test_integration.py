@@ -1,13 +1,12 @@
 """Real deliveries through Postfix and Dovecot raise usage; page, CSV and report show it."""
 import io
 import json
-import time
 
 import pytest
 from django.core.management import call_command
 
 from domains import services
-from domains.models import QuotaUsage
+from tests.mailstack.usage import deliver_one_by_one
 
 pytestmark = [pytest.mark.mailstack, pytest.mark.django_db(transaction=True)]
 
@@ -18,13 +17,8 @@ def test_deliveries_show_up_in_page_csv_and_report(mail_stack, client):
     domain = services.domain_create(name="quota.example", acting_user=None)
     mailbox = services.mailbox_create(domain=domain, local_part="heavy", password="pw", quota_bytes=1024**2,
                                       acting_user=None)
-    for i in range(3):
-        mail_stack.send("heavy@quota.example", subject=f"big {i}", size=100_000)
-    mail_stack.wait_for_mail("heavy@quota.example", 3)
-    deadline = time.monotonic() + 10
-    while QuotaUsage.objects.get(mailbox=mailbox).messages < 3 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    usage = QuotaUsage.objects.get(mailbox=mailbox)
+    usage = deliver_one_by_one(mail_stack, mailbox, "heavy@quota.example", [f"big {i}" for i in range(3)],
+                               size=100_000)
     assert usage.messages == 3 and usage.bytes > 300_000 and usage.fill_ratio > 0.28
 
     client.force_login(SuperadminFactory())
