@@ -288,3 +288,26 @@ class DeletedMaildir(models.Model):
 
     def __str__(self) -> str:
         return self.maildir
+
+
+class LastLogin(models.Model):
+    """When a mailbox last logged in over IMAP or POP3, written by Dovecot's last_login plugin
+    through its dict (docs/mailstack.md, "Last login"): an upsert of `last_login`, Unix time in
+    seconds, by `username`. No row: Dovecot has not seen a login since the plugin was set up."""
+
+    mailbox = models.OneToOneField(Mailbox, on_delete=models.CASCADE, primary_key=True,
+                                   to_field="address", db_column="username",
+                                   related_name="last_login", verbose_name=_("mailbox"))
+    last_login = models.BigIntegerField(_("last login (Unix time, seconds)"))
+
+    class Meta:
+        db_table = "last_login"
+        verbose_name = _("last login")
+        verbose_name_plural = _("last logins")
+        indexes = [
+            # "No login for N days" and the sort by last login, over 100,000 mailboxes.
+            models.Index(fields=["last_login"], name="last_login_when"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mailbox_id}: {self.last_login}"
