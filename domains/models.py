@@ -5,6 +5,8 @@ configuration that Postfix and Dovecot run depend on them. Rename nothing lightl
 """
 from __future__ import annotations
 
+import datetime
+
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
@@ -311,3 +313,8 @@ class LastLogin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mailbox_id}: {self.last_login}"
+
+    @property
+    def at(self) -> datetime.datetime:
+        """`last_login` as an aware datetime (UTC)."""
+        return datetime.datetime.fromtimestamp(self.last_login, tz=datetime.timezone.utc)

@@ -20,5 +20,6 @@ urlpatterns = [
     path("dns/", include("dnscheck.urls")),
     path("api/v1/", api_urls()),
     path("api/tokens/", include("api.urls")),
+    path("", include("vacation.urls")),
     path("", include("domains.urls")),
 ]

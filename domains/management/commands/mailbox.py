@@ -27,6 +27,12 @@ def get_mailbox(address: str) -> Mailbox:
         raise CommandError(f"mailbox {address} does not exist") from None
 
 
+def _last_login(mailbox: Mailbox) -> str:
+    """The last IMAP/POP3 login Dovecot recorded (ISO 8601, UTC), or "" for none."""
+    record = getattr(mailbox, "last_login", None)
+    return record.at.isoformat() if record else ""
+
+
 class Command(BaseCommand):
     help = "Manage mailboxes."
 
@@ -119,7 +125,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{mailbox.address} forwards to {', '.join(alias.destinations)}")
 
     def do_list(self, domain, search, json, **opts):
-        mailboxes = Mailbox.objects.select_related("usage").order_by("address")
+        mailboxes = Mailbox.objects.select_related("usage", "last_login").order_by("address")
         if domain:
             mailboxes = mailboxes.filter(domain=get_domain(domain))
         if search:
@@ -129,8 +135,8 @@ class Command(BaseCommand):
             used = getattr(getattr(m, "usage", None), "bytes", 0)
             rows.append({"address": m.address, "name": m.name, "active": m.active,
                          "quota": m.quota_bytes if json else format_quota(m.quota_bytes),
-                         "used": used if json else format_size(used)})
-        print_rows(self.stdout, rows, ["address", "name", "active", "quota", "used"], json)
+                         "used": used if json else format_size(used), "last_login": _last_login(m)})
+        print_rows(self.stdout, rows, ["address", "name", "active", "quota", "used", "last_login"], json)
 
     def do_show(self, address, json, **opts):
         m = get_mailbox(address)
@@ -141,7 +147,7 @@ class Command(BaseCommand):
             "quota": m.quota_bytes, "maildir": m.maildir,
             "used_bytes": usage.bytes if usage else 0, "messages": usage.messages if usage else 0,
             "forwarding": list(forwarding.destinations) if forwarding else [],
-            "password_changed": m.password_changed, "created": m.created,
+            "password_changed": m.password_changed, "created": m.created, "last_login": _last_login(m),
         }, json)
 
     def do_delete(self, address, **opts):
