@@ -29,7 +29,6 @@ from typing import Iterable, Iterator
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 
 from . import services
@@ -202,9 +201,7 @@ def export_rows(mailboxes, aliases) -> Iterator[list[str]]:
     then EXPORT_ONLY_COLUMNS."""
     yield list(COLUMNS + EXPORT_ONLY_COLUMNS)
     for mailbox in mailboxes.iterator(chunk_size=2000):
-        seconds = mailbox.last_login_seconds
-        last_login = (datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc).isoformat()
-                      if seconds is not None else "")
+        last_login = mailbox.last_login_at.astimezone(datetime.timezone.utc).isoformat() if mailbox.last_login_at else ""
         yield ["mailbox", csv_safe(address_display(mailbox.address)), csv_safe(mailbox.name),
                format_size(mailbox.quota_bytes),
                "", "", "yes" if mailbox.active else "no", last_login]
@@ -215,7 +212,6 @@ def export_rows(mailboxes, aliases) -> Iterator[list[str]]:
 
 def exportable(mailboxes, aliases):
     """Querysets narrowed to what the export reads."""
-    return (mailboxes.only("address", "name", "quota_bytes", "active")
-            .annotate(last_login_seconds=F("last_login__last_login")).order_by("address"),
+    return (mailboxes.only("address", "name", "quota_bytes", "active", "last_login_at").order_by("address"),
             aliases.filter(mailbox__isnull=True).only("address", "destinations", "active").order_by("address"))
 

@@ -601,7 +601,18 @@ def explainable_queries(mail_root: str = "/var/vmail", uid: int = 5000, gid: int
     options = MailConfigOptions("h", 5432, "db", "r", "p", "q", "p", mail_root, uid, gid)
     queries["dovecot_password_query"] = DOVECOT_PASSWORD_QUERY.replace("%u", "john@example.org")
     queries["dovecot_user_query"] = dovecot_user_query(options).replace("%u", "john@example.org")
+    queries.update(_explainable_vacation_lastlogin_queries())
     return queries
+
+
+def _explainable_vacation_lastlogin_queries() -> dict[str, str]:
+    """The Sieve dict's two lookups and last_login's upsert, as Dovecot runs them for john@example.org."""
+    user = "john@example.org"
+    return {
+        "sieve_name_query": SIEVE_NAME_QUERY.replace("%k", SIEVE_SCRIPT_NAME).replace("%s", user),
+        "sieve_data_query": SIEVE_DATA_QUERY.replace("%k", "0" * 32).replace("%s", user),
+        "last_login_upsert": LAST_LOGIN_UPSERT.replace("%t", "1767225600").replace("%s", user),
+    }
 
 
 # --- Vacation replies (Sieve) and last login ----------------------------------------------------

@@ -23,7 +23,7 @@ from .http import (ACTIVE_FILTERS, attempt, back, deactivation_unconfirmed, done
                    require_superadmin, toggled)
 from .forms import (DomainCreateForm, DomainForm, MailboxCreateForm, MailboxPasswordForm, MailboxRenameForm,
                     MailboxUpdateForm)
-from .models import LastLogin, QuotaUsage
+from .models import QuotaUsage
 from .passwords import generate_password
 
 @require_GET
@@ -236,14 +236,14 @@ def mailbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "forwarding": selectors.get_forwarding_for_mailbox(mailbox),
         "aliases": list(selectors.aliases_reaching(mailbox)[:50]),
         "entries": entries,
-        **_mailbox_login_and_vacation(mailbox),
+        **_mailbox_vacation(mailbox),
     })
 
 
-def _mailbox_login_and_vacation(mailbox) -> dict:
-    """The mailbox page's last login (Dovecot's last_login) and vacation reply."""
+def _mailbox_vacation(mailbox) -> dict:
+    """The mailbox page's vacation reply (its last login is mailbox.last_login_at)."""
     vacation = vacation_for(mailbox)
-    return {"last_login": LastLogin.objects.filter(mailbox=mailbox).first(), "vacation": vacation,
+    return {"vacation": vacation,
             "vacation_state": vacation_state(vacation)}
 
 

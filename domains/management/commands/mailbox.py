@@ -1,5 +1,6 @@
 """manage.py mailbox add|update|passwd|forward|list|show|delete|import|export"""
 import csv
+import datetime
 import os
 import sys
 from pathlib import Path
@@ -29,8 +30,8 @@ def get_mailbox(address: str) -> Mailbox:
 
 def _last_login(mailbox: Mailbox) -> str:
     """The last IMAP/POP3 login Dovecot recorded (ISO 8601, UTC), or "" for none."""
-    record = getattr(mailbox, "last_login", None)
-    return record.at.isoformat() if record else ""
+    at = mailbox.last_login_at
+    return at.astimezone(datetime.timezone.utc).isoformat() if at else ""
 
 
 class Command(BaseCommand):
@@ -125,7 +126,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{mailbox.address} forwards to {', '.join(alias.destinations)}")
 
     def do_list(self, domain, search, json, **opts):
-        mailboxes = Mailbox.objects.select_related("usage", "last_login").order_by("address")
+        mailboxes = Mailbox.objects.select_related("usage").order_by("address")
         if domain:
             mailboxes = mailboxes.filter(domain=get_domain(domain))
         if search:
