@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db
 # read the code page in French, and changes nothing but the language.
 OPEN = {"twofactor:verify", "accounts:logout", "accounts:login", "healthz", "mailuser:home", "mailuser:login",
         "mailuser:logout", "mailuser:password", "mailuser:forwarding", "set_language", "favicon"}
+OPEN |= {"mailuser:vacation"}   # vacation replies: a mail user page too
 
 
 def _state(admin: Admin) -> tuple:
