@@ -189,7 +189,8 @@ QUOTA_TABLES = ["quota_usage"]
 # Vacation replies and last login (see their block below): Sieve's dict reads a view, last_login's
 # dict writes a table. Every dict uses the quota role: Dovecot 2.4.1's dict server reused one
 # database connection for dicts of the same host with different roles (measured: the sieve dict's
-# reader connection then served quota_clone's writes, "permission denied for table quota_usage").
+# reader connection then served quota_clone's writes, "permission denied for table quota_usage"),
+# so every dict also gets the same connection settings (writes=True: with several hosts, the primary).
 QUOTA_TABLES += ["last_login"]
 QUOTA_READ_TABLES = ["vacation_sieve"]
 
@@ -744,12 +745,12 @@ last_login_key = last-login/%{{user}}
 dict_server {{
   dict sieve {{
     driver = sql
-{_dovecot24_pgsql(options, options.quota_role, options.quota_password, "    ")}
+{_dovecot24_pgsql(options, options.quota_role, options.quota_password, "    ", writes=True)}
 {sieve_maps}
   }}
   dict lastlogin {{
     driver = sql
-{_dovecot24_pgsql(options, options.quota_role, options.quota_password, "    ")}
+{_dovecot24_pgsql(options, options.quota_role, options.quota_password, "    ", writes=True)}
     dict_map shared/last-login/$user {{
       sql_table = last_login
       value_field last_login {{

@@ -130,3 +130,16 @@ def test_switched_off_means_no_reply(mail_stack, world):
     mail_stack.wait_for_mail("john@example.org", 1)
     time.sleep(2)
     assert mail_stack.messages("alice@example.org") == []
+
+
+def test_two_mailboxes_on_vacation_do_not_loop(mail_stack, world):
+    # Each reply is Auto-Submitted: auto-replied with an empty return path: never answered.
+    set_vacation(world["john"])
+    set_vacation(world["alice"])
+    send(mail_stack, "john@example.org", envelope_from="alice@example.org")
+    mail_stack.wait_for_mail("alice@example.org", 1)      # john's reply
+    send(mail_stack, "carol@example.org", envelope_from="dave@example.org")   # an unrelated control
+    mail_stack.wait_for_mail("carol@example.org", 1)
+    time.sleep(3)
+    assert len(mail_stack.messages("john@example.org")) == 1
+    assert len(mail_stack.messages("alice@example.org")) == 1
