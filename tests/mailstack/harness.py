@@ -39,8 +39,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-READER_PASSWORD = "reader-" + uuid.uuid4().hex[:12]
-QUOTA_PASSWORD = "quota-" + uuid.uuid4().hex[:12]
+# Passwords with every character the generated files must escape: Dovecot 2.4's %{ and %%, quotes,
+# a backslash, main.cf's $ and #, a blank inside (mailconfig refuses one at either end).
+READER_PASSWORD = "reader-%{user} %%u \"q\" 'a\\b' $f #h-" + uuid.uuid4().hex[:12]
+QUOTA_PASSWORD = "quota-%{user} %%u \"q\" 'a\\b' $f #h-" + uuid.uuid4().hex[:12]
 VMAIL = "vmail"
 
 
@@ -210,6 +212,13 @@ TEST_MAIN_CF = {
 }
 # docs/mailstack.md, "Setting it up", step 4, verbatim.
 DOCUMENTED_MAIN_CF = {"virtual_transport": "lmtp:unix:private/dovecot-lmtp"}
+# An admin's own restriction list, set before the documented steps, which must keep it in effect:
+# on Debian 13 the test client is inside mynetworks, so permit_mynetworks would accept first.
+ADMIN_BLOCKED = "blocked@example.org"
+ADMIN_RECIPIENT_RESTRICTIONS = (f"check_recipient_access inline:{{ {{ {ADMIN_BLOCKED}=REJECT Blocked by local policy }} }}, "
+                                "permit_mynetworks, reject_unauth_destination")
+# docs/mailstack.md step 3 and docs/deploy.md: Debian's passdb pam / userdb passwd off.
+DOCUMENTED_AUTH_SYSTEM_STEP = "sed -i 's/^!include auth-system.conf.ext/#&/' /etc/dovecot/conf.d/10-auth.conf"
 
 TEST_DOVECOT_CONF = """
 # --- test instance only: private paths, loopback ports ---
@@ -338,7 +347,7 @@ def start_mail_stack(root: Path, db: dict, leg: Leg, configure=None) -> MailStac
     """Postfix and Dovecot of `leg` under `root`, configured by mailconfig for database `db`;
     `configure(config_dir, mail_root, uid, gid)`, if given, runs dbroles and mailconfig
     instead (e.g. against another cluster, through `manage.py` in a subprocess)."""
-    from domains.mailstack import MAIN_CF_SNIPPET_PARAMETERS
+    from domains.mailstack import MAIN_CF_SNIPPET_PARAMETERS, RECIPIENT_RESTRICTIONS_STEP
 
     uid, gid = leg.uid, leg.gid
     smtp_port, imap_port = free_port(), free_port()
@@ -359,7 +368,7 @@ def start_mail_stack(root: Path, db: dict, leg: Leg, configure=None) -> MailStac
             db_host=db["HOST"] or "127.0.0.1", db_port=int(db["PORT"] or 5432), db_name=db["NAME"],
             reader_role="mailreader_test", reader_password=READER_PASSWORD, quota_role="mailquota_test",
             quota_password=QUOTA_PASSWORD, mail_root=str(mail_root), uid=uid, gid=gid,
-            dovecot_version=leg.dovecot_version)
+            dovecot_version=leg.dovecot_version, vmail_group=VMAIL)
         write_generated_config(leg, config_dir, mailconfig_options)
 
     # Postfix: the stock main.cf and master.cf, then exactly the documented steps, then the test settings.
@@ -369,9 +378,15 @@ def start_mail_stack(root: Path, db: dict, leg: Leg, configure=None) -> MailStac
     shutil.copy(leg.path("/usr/share/postfix/main.cf.debian"), postfix_dir / "main.cf")
     (postfix_dir / "master.cf").write_text(_stock_master_cf(leg.path("/etc/postfix/master.cf").read_text(), smtp_port))
     postconf = leg.cmd("postconf", "-c", str(postfix_dir))
+    subprocess.run([*postconf, "-e", f"smtpd_recipient_restrictions = {ADMIN_RECIPIENT_RESTRICTIONS}"], check=True,
+                   capture_output=True, timeout=30)
     subprocess.run([*postconf, "-X", "recipient_delimiter"], check=True, capture_output=True, timeout=30)
     with open(postfix_dir / "main.cf", "a") as main_cf:   # cat main.cf.snippet >> main.cf
         main_cf.write((config_dir / "postfix" / "main.cf.snippet").read_text())
+    # The documented command as the admin's shell runs it, for this instance's directories.
+    step = (RECIPIENT_RESTRICTIONS_STEP.replace("/etc/mailadmin/", f"{config_dir}/")
+            .replace("postconf ", f"postconf -c {postfix_dir} "))
+    subprocess.run(leg.cmd("bash", "-c", step), check=True, capture_output=True, timeout=30)
     settings = {**DOCUMENTED_MAIN_CF, **{k: v.format(root=root) for k, v in TEST_MAIN_CF.items()}}
     subprocess.run([*postconf, "-e", *(f"{k}={v}" for k, v in settings.items())], check=True, capture_output=True,
                    timeout=30)
@@ -385,6 +400,8 @@ def start_mail_stack(root: Path, db: dict, leg: Leg, configure=None) -> MailStac
     dovecot_dir = root / "dovecot"
     shutil.copytree(leg.path("/etc/dovecot"), dovecot_dir, symlinks=True)
     _private_certificate(leg, dovecot_dir, root)
+    subprocess.run(leg.cmd("bash", "-c", DOCUMENTED_AUTH_SYSTEM_STEP.replace("/etc/dovecot/", f"{dovecot_dir}/")),
+                   check=True, capture_output=True, timeout=30)
     dovecot_conf = dovecot_dir / "dovecot.conf"
     with open(dovecot_conf, "a") as conf:
         conf.write(f"\n!include {config_dir}/dovecot/conf.snippet\n")
