@@ -29,7 +29,7 @@ def as_postgres(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.django_db
 def test_mailconfig_takes_several_hosts_replica_first(tmp_path):
-    call_command("mailconfig", out=str(tmp_path), db_host="replica.internal,primary.internal:5433", db_port=5432,
+    call_command("mailconfig", vmail_group="vmail", out=str(tmp_path), db_host="replica.internal,primary.internal:5433", db_port=5432,
                  db_name="mail", reader_password="r", quota_password="q", mail_root="/srv/vmail")
     for pmap in POSTFIX_MAPS:
         text = (tmp_path / "postfix" / f"{pmap.name}.cf").read_text()
@@ -41,7 +41,7 @@ def test_mailconfig_takes_several_hosts_replica_first(tmp_path):
     assert "host='replica.internal,primary.internal' port='5432,5433'" in dict_conf
     assert "target_session_attrs=read-write" in dict_conf
     # One host: the files as before.
-    call_command("mailconfig", out=str(tmp_path / "one"), db_host="db.internal", db_port=5432, db_name="mail",
+    call_command("mailconfig", vmail_group="vmail", out=str(tmp_path / "one"), db_host="db.internal", db_port=5432, db_name="mail",
                  reader_password="r", quota_password="q", mail_root="/srv/vmail")
     assert "target_session_attrs" not in (tmp_path / "one" / "dovecot" / "dovecot-dict-sql.conf.ext").read_text()
 
@@ -56,12 +56,12 @@ def test_mailconfig_refuses_bad_host_lists(tmp_path, hosts):
     from django.core.management import CommandError
 
     with pytest.raises(CommandError):
-        call_command("mailconfig", out=str(tmp_path), db_host=hosts, reader_password="r", quota_password="q")
+        call_command("mailconfig", vmail_group="vmail", out=str(tmp_path), db_host=hosts, reader_password="r", quota_password="q")
 
 
 @pytest.mark.django_db
 def test_mailconfig_takes_ipv6_hosts_with_and_without_a_port(tmp_path):
-    call_command("mailconfig", out=str(tmp_path), db_host="[2001:db8::5]:5433,::1", db_port=5432,
+    call_command("mailconfig", vmail_group="vmail", out=str(tmp_path), db_host="[2001:db8::5]:5433,::1", db_port=5432,
                  db_name="mail", reader_password="r", quota_password="q", mail_root="/srv/vmail")
     # Postfix splits inet:host:port at the last colon and hands the host to libpq unbracketed.
     assert "hosts = inet:2001:db8::5:5433 inet:::1:5432" in (tmp_path / "postfix" / f"{POSTFIX_MAPS[0].name}.cf").read_text()
@@ -72,13 +72,13 @@ def test_mailconfig_takes_ipv6_hosts_with_and_without_a_port(tmp_path):
 def test_mailconfig_for_dovecot_24_takes_one_host_with_its_port_and_refuses_a_list(tmp_path):
     from django.core.management import CommandError
 
-    call_command("mailconfig", out=str(tmp_path), db_host="db.internal:5433", db_port=5432, db_name="mail",
+    call_command("mailconfig", vmail_group="vmail", out=str(tmp_path), db_host="db.internal:5433", db_port=5432, db_name="mail",
                  reader_password="r", quota_password="q", mail_root="/srv/vmail", dovecot_version="2.4")
     snippet = next((tmp_path / "dovecot").glob("*snippet*")).read_text()
     assert 'pgsql "db.internal" {' in snippet and "port = 5433" in snippet and "db.internal:5433" not in snippet
     # A list written as one host name would be a host Dovecot cannot resolve: refused, not written.
     with pytest.raises(CommandError, match="Dovecot 2.3 only"):
-        call_command("mailconfig", out=str(tmp_path / "two"), db_host="replica.internal,primary.internal",
+        call_command("mailconfig", vmail_group="vmail", out=str(tmp_path / "two"), db_host="replica.internal,primary.internal",
                      reader_password="r", quota_password="q", dovecot_version="2.4")
 
 
