@@ -22,6 +22,7 @@ ACTION_LABELS = {
     "forwarding.delete": _("Forwarding removed"),
     "alias.create": _("Alias created"),
     "alias.update": _("Alias changed"),
+    "alias.rename": _("Alias renamed"),
     "alias.delete": _("Alias deleted"),
     "alias.import": _("Alias imported"),
     "aliasdomain.create": _("Alias domain created"),

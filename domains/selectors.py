@@ -268,3 +268,19 @@ def external_forwardings(domain: Domain) -> list[Alias]:
     local = set(Domain.objects.filter(name__in=targets).values_list("name", flat=True))
     local |= set(AliasDomain.objects.filter(name__in=targets).values_list("name", flat=True))
     return [f for f in forwardings if any(d.rsplit("@", 1)[-1] not in local for d in f.destinations)]
+
+
+def unserved_addresses(mailbox_model=Mailbox, alias_model=Alias, local_part_re: str | None = None,
+                       alias_address_re: str | None = None) -> list[tuple[str, str]]:
+    """[("mailbox" | "alias", address)], sorted, for every mailbox and named alias whose address
+    name is outside the set the whole stack serves (models.LOCAL_PART_SQL_RE, docs/mailstack.md):
+    rows from before that rule, which migration domains 0007 must not meet. Forwardings carry
+    their mailbox's address and are left to it. A migration passes its historical models and
+    its own copy of the two regular expressions (PostgreSQL `~` syntax)."""
+    from .models import ALIAS_ADDRESS_SQL_RE, LOCAL_PART_SQL_RE
+
+    local_part_re, alias_address_re = local_part_re or LOCAL_PART_SQL_RE, alias_address_re or ALIAS_ADDRESS_SQL_RE
+    mailboxes = mailbox_model.objects.exclude(local_part__regex=local_part_re).values_list("address", flat=True)
+    aliases = (alias_model.objects.filter(mailbox__isnull=True).exclude(address__regex=alias_address_re)
+               .values_list("address", flat=True))
+    return sorted([("mailbox", a) for a in mailboxes] + [("alias", a) for a in aliases], key=lambda row: row[1])

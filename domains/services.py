@@ -665,6 +665,48 @@ def alias_set_active(*, alias: Alias, active: bool, acting_user) -> Alias:
 
 
 @transaction.atomic
+def alias_rename(*, alias: Alias, local_part: str, acting_user) -> Alias:
+    """Give an alias a new name in its domain; the aliases that named the old address, also as
+    name@alias-domain, name the new one. A forwarding follows its mailbox (mailbox_rename) and
+    the catch-all has no name: both raise ValidationError (local_part), as does a new name that
+    is invalid or taken. Audited."""
+    domain = _lock_domain(alias.domain)
+    alias = Alias.objects.select_for_update().get(pk=alias.pk)
+    if alias.mailbox_id or alias.address.startswith("@"):
+        raise _field_error("local_part", _("Only an alias with a name can be renamed: rename the mailbox of a "
+                                           "forwarding instead."), "alias_not_renamable")
+    try:
+        local_part = normalize_local_part(local_part)
+    except ValidationError as exc:
+        raise ValidationError({"local_part": exc.error_list}) from None
+    old, new = alias.address, f"{local_part}@{domain.name}"
+    if new == old:
+        return alias
+    if Mailbox.objects.filter(address=new).exists() or Alias.objects.filter(address=new).exists():
+        raise _field_error("local_part", _("%(address)s is already a mailbox or an alias.")
+                           % {"address": address_display(new)}, "address_taken")
+    before = snapshot(alias)
+    alias.address = new
+    _full_clean(alias)
+    alias.save(update_fields=["address", "modified"])
+    audit_record(actor=acting_user, action="alias.rename", obj=alias, domain_name=domain.name, object_repr=new,
+                 before=before, after=snapshot(alias))
+    renamed, old_local = {old: new}, old.rpartition("@")[0]
+    for alias_domain_name in domain.alias_domains.values_list("name", flat=True):
+        renamed[f"{old_local}@{alias_domain_name}"] = f"{local_part}@{alias_domain_name}"
+    for follower in (Alias.objects.select_for_update().filter(destinations__overlap=list(renamed))
+                     .select_related("domain").order_by("pk")):
+        follower_before = snapshot(follower)
+        follower.destinations = list(dict.fromkeys(renamed.get(d, d) for d in follower.destinations))
+        follower.save(update_fields=["destinations", "modified"])
+        audit_record(actor=acting_user, action="forwarding.update" if follower.mailbox_id else "alias.update",
+                     obj=follower, domain_name=follower.domain.name, before=follower_before,
+                     after=snapshot(follower))
+    _check_routing([new], field="local_part")
+    return alias
+
+
+@transaction.atomic
 def alias_delete(*, alias: Alias, acting_user) -> None:
     domain = _lock_domain(alias.domain)
     before = snapshot(alias)
