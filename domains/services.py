@@ -509,6 +509,30 @@ def mailbox_delete(*, mailbox: Mailbox, acting_user) -> None:
                  domain_name=domain.name, before=before)
 
 
+def _rename_target(domain: Domain, local_part: str, current: str) -> tuple[str, str]:
+    """(normalized local part, new address) for renaming `current` in `domain`; ValidationError
+    (local_part) when the name is not served or the address is another mailbox's or alias's."""
+    try:
+        local_part = normalize_local_part(local_part)
+    except ValidationError as exc:
+        raise ValidationError({"local_part": exc.error_list}) from None
+    new = f"{local_part}@{domain.name}"
+    if new != current and (Mailbox.objects.filter(address=new).exists() or Alias.objects.filter(address=new).exists()):
+        raise _field_error("local_part", _("%(address)s is already a mailbox or an alias.")
+                           % {"address": address_display(new)}, "address_taken")
+    return local_part, new
+
+
+def _renamed_forms(domain: Domain, old: str, local_part: str) -> dict[str, str]:
+    """{old form: new form} of a renamed address, in its domain and in each of its alias domains
+    (name@alias-domain reached it too): the destinations that name one follow to the new name."""
+    old_local = old.rpartition("@")[0]
+    renamed = {old: f"{local_part}@{domain.name}"}
+    for alias_domain_name in domain.alias_domains.values_list("name", flat=True):
+        renamed[f"{old_local}@{alias_domain_name}"] = f"{local_part}@{alias_domain_name}"
+    return renamed
+
+
 @transaction.atomic
 def mailbox_rename(*, mailbox: Mailbox, local_part: str, acting_user) -> Mailbox:
     """Give the mailbox a new address in its domain. The maildir path stays as it is, so no
@@ -519,16 +543,9 @@ def mailbox_rename(*, mailbox: Mailbox, local_part: str, acting_user) -> Mailbox
     domain = _lock_domain(mailbox.domain)
     mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
     _check_can_hold_addresses(domain)
-    try:
-        local_part = normalize_local_part(local_part)
-    except ValidationError as exc:
-        raise ValidationError({"local_part": exc.error_list}) from None
-    old, new = mailbox.address, f"{local_part}@{domain.name}"
+    old, (local_part, new) = mailbox.address, _rename_target(domain, local_part, mailbox.address)
     if new == old:
         return mailbox
-    if Mailbox.objects.filter(address=new).exists() or Alias.objects.filter(address=new).exists():
-        raise _field_error("local_part", _("%(address)s is already a mailbox or an alias.")
-                           % {"address": address_display(new)}, "address_taken")
     before = snapshot(mailbox)
     mailbox.local_part, mailbox.address = local_part, new
     _full_clean(mailbox)
@@ -539,9 +556,7 @@ def mailbox_rename(*, mailbox: Mailbox, local_part: str, acting_user) -> Mailbox
                  object_repr=new, before=before, after=snapshot(mailbox))
     # The old name in the domain and in each of its alias domains (name@alias-domain reached
     # the mailbox too): every destination naming one follows to the same form of the new name.
-    renamed, old_local = {old: new}, old.rpartition("@")[0]
-    for alias_domain_name in domain.alias_domains.values_list("name", flat=True):
-        renamed[f"{old_local}@{alias_domain_name}"] = f"{local_part}@{alias_domain_name}"
+    renamed = _renamed_forms(domain, old, local_part)
     followers = Alias.objects.select_for_update().filter(Q(destinations__overlap=list(renamed)) | Q(mailbox=mailbox))
     for alias in followers.select_related("domain").order_by("pk"):
         alias_before = snapshot(alias)
@@ -675,25 +690,16 @@ def alias_rename(*, alias: Alias, local_part: str, acting_user) -> Alias:
     if alias.mailbox_id or alias.address.startswith("@"):
         raise _field_error("local_part", _("Only an alias with a name can be renamed: rename the mailbox of a "
                                            "forwarding instead."), "alias_not_renamable")
-    try:
-        local_part = normalize_local_part(local_part)
-    except ValidationError as exc:
-        raise ValidationError({"local_part": exc.error_list}) from None
-    old, new = alias.address, f"{local_part}@{domain.name}"
+    old, (local_part, new) = alias.address, _rename_target(domain, local_part, alias.address)
     if new == old:
         return alias
-    if Mailbox.objects.filter(address=new).exists() or Alias.objects.filter(address=new).exists():
-        raise _field_error("local_part", _("%(address)s is already a mailbox or an alias.")
-                           % {"address": address_display(new)}, "address_taken")
     before = snapshot(alias)
     alias.address = new
     _full_clean(alias)
     alias.save(update_fields=["address", "modified"])
     audit_record(actor=acting_user, action="alias.rename", obj=alias, domain_name=domain.name, object_repr=new,
                  before=before, after=snapshot(alias))
-    renamed, old_local = {old: new}, old.rpartition("@")[0]
-    for alias_domain_name in domain.alias_domains.values_list("name", flat=True):
-        renamed[f"{old_local}@{alias_domain_name}"] = f"{local_part}@{alias_domain_name}"
+    renamed = _renamed_forms(domain, old, local_part)
     for follower in (Alias.objects.select_for_update().filter(destinations__overlap=list(renamed))
                      .select_related("domain").order_by("pk")):
         follower_before = snapshot(follower)
