@@ -9,6 +9,7 @@ nothing new.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Iterable
 
 from django.conf import settings as django_settings
@@ -19,7 +20,7 @@ from .routing import AliasDomainRow, AliasRow, DomainRow, MailboxRow, Model, Pro
 # A write checks the addresses that reach the changed one; past this many it stops looking
 # (a fan-in this wide is a mailing list, not an alias chain).
 MAX_AFFECTED = 500
-# How many addresses the one-query prefetch reaches before it leaves the rest to `model_for`.
+# How many addresses the one-query prefetch reaches before it leaves the rest to `_converge`.
 MAX_REACH = 2000
 
 
@@ -92,6 +93,14 @@ UNION ALL SELECT 'up', address, false, false, NULL, 0, 0, NULL FROM affected
 """
 
 
+# _AFFECTED_SQL as a server-side prepared statement ($1 addresses, $2 upstream), and the
+# (psycopg) connections it is prepared on.
+_REACH_PREPARE = ("PREPARE mailadmin_routing_reach(varchar[], boolean) AS "
+                  + _AFFECTED_SQL.replace("%(addresses)s", "$1").replace("%(upstream)s", "$2")
+                  .replace("%(domains)s", "'{}'").replace("%%", "%"))
+_prepared: weakref.WeakSet = weakref.WeakSet()
+
+
 def _store(rows: Rows, domains: set[str], result) -> tuple[set[str], list[str]]:
     """Put the rows of a `_ROWS_OF_K` query into `rows`, and note what it looked for (its
     `names` and `wanted`), found or not. Returns (the addresses the fetched aliases lead to,
@@ -143,13 +152,18 @@ def _fetch(rows: Rows, domains: set[str], addresses: set[str]) -> set[str]:
 def _fetch_reach(rows: Rows, addresses: list[str], *, upstream: bool) -> list[str]:
     """Fetch, in one query, what the expansion of `addresses` reads and (`upstream`) the
     addresses reaching them and what theirs reads; return `addresses` and those reaching them."""
-    # The planner sizes a recursive CTE pessimistically (ten times its first term, per level),
-    # which puts this query, under a millisecond of work, past jit_above_cost: JIT compilation
-    # then takes one to two seconds. Off for this transaction (SET LOCAL; a write's check runs
-    # inside the write's transaction, which keeps it off until it ends).
+    # Planning this query costs more than running it, so it is a prepared statement, planned
+    # once per connection (generic plan). JIT off: the planner sizes a recursive CTE
+    # pessimistically (ten times its first term, per level), which puts the query past
+    # jit_above_cost, and JIT compilation would then take a second or two. Both settings are
+    # LOCAL: a write's check runs inside the write's transaction, and they end with it.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute(_AFFECTED_SQL, {"addresses": addresses, "domains": [], "upstream": upstream})
+        if connection.connection not in _prepared:
+            cursor.execute(_REACH_PREPARE)   # PREPARE outlives a rollback: the session's
+            _prepared.add(connection.connection)
+        cursor.execute("SELECT set_config('jit', 'off', true), "
+                       "set_config('plan_cache_mode', 'force_generic_plan', true)")
+        cursor.execute("EXECUTE mailadmin_routing_reach(%s, %s)", [addresses, upstream])
         _leads, up = _store(rows, set(), cursor.fetchall())
     return list(dict.fromkeys(addresses + up))[:MAX_AFFECTED]
 
