@@ -141,6 +141,9 @@ def addresses_naming_domain(name: str) -> list[str]:
 
 def routing_problems(addresses: Iterable[str], *, upstream: bool = True) -> list[Problem]:
     """What Postfix would fail on, for `addresses` and (`upstream`) the addresses that reach them."""
-    affected = [a for a in (addresses_reaching(addresses) if upstream else addresses) if not a.startswith("@")]
+    addresses = list(dict.fromkeys(addresses))
+    # MAX_AFFECTED addresses upstream beyond those given (a batch gives thousands).
+    reaching = addresses_reaching(addresses, limit=len(addresses) + MAX_AFFECTED) if upstream else addresses
+    affected = [a for a in reaching if not a.startswith("@")]
     model = model_for(affected, lambda m: problems(m, affected))
     return problems(model, affected)
