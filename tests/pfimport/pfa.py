@@ -143,8 +143,12 @@ def rows(version: str, *, domains: int = 5, mailboxes_per_domain: int = 200) -> 
     t["domain"].append(("backup.example", "", 0, 0, 0, 0, "relay:[10.0.0.1]", 1, 1))
     data.domains.append("backup.example")
     # Admins: a superadmin by flag, one by the legacy ALL domain, a domain admin of two domains.
-    t["admin"] += [("root@pfa.example", "$1$x$y", 1, 1), ("legacy@pfa.example", "$1$x$y", 0, 1),
-                   ("dom@pfa.example", "$1$x$y", 0, 1)]
+    # Their hashes as pacrypt() stores them: php_crypt (bare $6$), md5crypt (bare $1$), and one
+    # the panel's login cannot verify (a truncated crypt string: imported disabled).
+    t["admin"] += [("root@pfa.example", doveadm_hash("SHA512-CRYPT", True), 1, 1),
+                   ("legacy@pfa.example", "$1$x$y", 0, 1),
+                   ("dom@pfa.example", doveadm_hash("MD5-CRYPT", True), 0, 1)]
+    data.problems["legacy@pfa.example"] = "admin_password_reset_needed"
     t["domain_admins"] += [("legacy@pfa.example", "ALL", 1), ("dom@pfa.example", data.domains[0], 1),
                            ("dom@pfa.example", data.domains[1], 1)]
     return t, data
@@ -218,3 +222,19 @@ def postgres_source(version: str, tables: dict[str, list[tuple]]):
     finally:
         with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def execute(url: str, sql: str, params: list | tuple = ()) -> None:
+    """Change a source made by mariadb_source or postgres_source (`%s` placeholders), as an
+    admin would in Postfixadmin between two imports."""
+    parts = urlsplit(url)
+    if parts.scheme.startswith("mysql"):
+        conn = pymysql.connect(host=parts.hostname, port=parts.port or 3306, user=parts.username,
+                               password=parts.password or "", database=parts.path.lstrip("/"), autocommit=True)
+        try:
+            conn.cursor().execute(sql, params)
+        finally:
+            conn.close()
+    else:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql, params)
