@@ -214,7 +214,7 @@ class Holdings:
         self.new_maildirs: set[str] = set()
 
     def preload(self, domains: Iterable[Domain], *, addresses: Iterable[str], maildirs: Iterable[str]) -> None:
-        """Answer for these addresses, maildirs and domains at once (five queries at most)."""
+        """Answer for these addresses, maildirs and domains at once (six queries at most)."""
         addresses = sorted(set(addresses) - self._asked_addresses)
         maildirs = sorted(set(maildirs) - self._asked_maildirs)
         if addresses:

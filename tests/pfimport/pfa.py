@@ -19,13 +19,15 @@ import pymysql
 
 # One password per Postfixadmin `encrypt` setting, and how Postfixadmin stored its hash:
 # bare crypt strings (php_crypt, md5crypt, md5) or with the scheme prefix (dovecot:SCHEME).
+# (scheme, bare): the flag is doveadm_hash's `bare` (it used to be the opposite, so the bare
+# crypt strings of php_crypt and md5crypt, seed 000's case, were never what the tests imported).
 SCHEMES = [
-    ("SHA512-CRYPT", False),  # php_crypt, Postfixadmin's default: bare $6$
-    ("MD5-CRYPT", False),     # md5crypt, as in seed 000: bare $1$
-    ("BLF-CRYPT", False),     # php_crypt:BLOWFISH: bare $2y$
-    ("SHA256-CRYPT", True),   # dovecot:SHA256-CRYPT
-    ("ARGON2I", True),        # dovecot:ARGON2I
-    ("PLAIN-MD5", False),     # md5: bare hex
+    ("SHA512-CRYPT", True),   # php_crypt, Postfixadmin's default: bare $6$
+    ("MD5-CRYPT", True),      # md5crypt, as in seed 000: bare $1$
+    ("BLF-CRYPT", True),      # php_crypt:BLOWFISH: bare $2y$
+    ("SHA256-CRYPT", False),  # dovecot:SHA256-CRYPT
+    ("ARGON2I", False),       # dovecot:ARGON2I
+    ("PLAIN-MD5", True),      # md5: bare hex
 ]
 
 
@@ -134,7 +136,7 @@ def rows(version: str, *, domains: int = 5, mailboxes_per_domain: int = 200) -> 
     t["alias_domain"].append(("pfa-alias.example", first, 1))
     data.alias_domains["pfa-alias.example"] = first
     t["domain"].append(("both.example", "", 0, 0, 0, 0, "virtual", 0, 1))
-    t["mailbox"].append(("own@both.example", doveadm_hash("SHA512-CRYPT", False), "", "both.example/own/", 0, "own",
+    t["mailbox"].append(("own@both.example", doveadm_hash("SHA512-CRYPT", True), "", "both.example/own/", 0, "own",
                          "both.example", 1))
     data.mailboxes["own@both.example"] = "SHA512-CRYPT"
     t["alias_domain"].append(("both.example", first, 1))
