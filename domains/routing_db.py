@@ -22,6 +22,8 @@ from .routing import AliasDomainRow, AliasRow, DomainRow, MailboxRow, Model, Pro
 MAX_AFFECTED = 500
 # How many addresses the one-query prefetch reaches before it leaves the rest to `_converge`.
 MAX_REACH = 2000
+# More addresses than this in one check are a batch (see routing_problems).
+BATCH_ADDRESSES = 50
 
 
 def routing_settings() -> Settings:
@@ -207,6 +209,25 @@ def resolve(address: str):
     return _converge(Model(load([address]), routing_settings()), lambda m: m.resolve(address))
 
 
+def addresses_reaching(addresses: Iterable[str], *, limit: int = MAX_AFFECTED) -> list[str]:
+    """`addresses` and every alias address whose expansion names one of them, directly or
+    through other aliases or an alias domain (GIN index on alias.destinations; one query per
+    level)."""
+    found = list(dict.fromkeys(a.lower() for a in addresses))
+    frontier = list(found)
+    while frontier and len(found) < limit:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "WITH k AS (SELECT unnest(%s::varchar[]) AS address) "
+                "SELECT a.address FROM alias a WHERE a.destinations && ARRAY(SELECT address FROM k UNION "
+                "SELECT split_part(k.address, '@', 1) || '@' || ad.name FROM k JOIN domain t "
+                "ON t.name = split_part(k.address, '@', 2) JOIN alias_domain ad ON ad.target_id = t.id)::varchar[] "
+                "LIMIT %s", [frontier, limit])
+            frontier = [a for (a,) in cursor.fetchall() if a not in found and not a.startswith("@")]
+        found += frontier
+    return found[:limit]
+
+
 def addresses_naming_domain(name: str) -> list[str]:
     """Aliases with a destination in domain `name` (for alias-domain writes; reads every alias)."""
     with connection.cursor() as cursor:
@@ -217,7 +238,16 @@ def addresses_naming_domain(name: str) -> list[str]:
 
 def routing_problems(addresses: Iterable[str], *, upstream: bool = True) -> list[Problem]:
     """What Postfix would fail on, for `addresses` and (`upstream`) the addresses that reach them."""
+    addresses = list(dict.fromkeys(a.lower() for a in addresses))
+    if len(addresses) > BATCH_ADDRESSES:
+        # A batch (CSV or Postfixadmin import: thousands of new addresses) is past the one
+        # query's fixed bounds, which would drop addresses from the check: load it level by
+        # level, with room for MAX_AFFECTED upstream addresses beyond those given.
+        reaching = addresses_reaching(addresses, limit=len(addresses) + MAX_AFFECTED) if upstream else addresses
+        affected = [a for a in reaching if not a.startswith("@")]
+        model = model_for(affected, lambda m: problems(m, affected))
+        return problems(model, affected)
     rows = Rows()
-    affected = _fetch_reach(rows, list(dict.fromkeys(a.lower() for a in addresses)), upstream=upstream)
+    affected = _fetch_reach(rows, addresses, upstream=upstream)
     affected = [a for a in affected if not a.startswith("@")]
     return _converge(Model(rows, routing_settings()), lambda m: problems(m, affected))
