@@ -40,6 +40,8 @@ UNION ALL SELECT 'm', m.address, m.active, false, NULL, m.quota_bytes, coalesce(
  LEFT JOIN quota_usage q ON q.username = m.address WHERE m.address IN (SELECT address FROM wanted)
 UNION ALL SELECT CASE WHEN a.mailbox_id IS NULL THEN 'a' ELSE 'f' END, a.address, a.active, false, NULL, 0, 0,
  a.destinations FROM alias a WHERE a.address IN (SELECT address FROM wanted)
+UNION ALL SELECT 'g', g.address, true, false, NULL, 0, 0, ARRAY[m.address]::varchar[] FROM sender_grant g
+ JOIN mailbox m ON m.id = g.mailbox_id WHERE g.address IN (SELECT address FROM wanted)
 """
 
 
@@ -60,6 +62,9 @@ def _fetch(rows: Rows, domains: set[str], addresses: set[str]) -> set[str]:
                 rows.alias_domains[name] = AliasDomainRow(name, target, active)
             elif kind == "m":
                 rows.mailboxes[name] = MailboxRow(name, active, quota, used)
+            elif kind == "g":   # a send-as grant: the grantee mailbox is loaded next round
+                rows.grants[name] = rows.grants.get(name, ()) + tuple(destinations)
+                leads |= set(destinations)
             else:
                 rows.aliases[name] = AliasRow(name, tuple(destinations), active, kind == "f")
                 leads |= set(destinations)
