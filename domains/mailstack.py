@@ -646,4 +646,6 @@ def explainable_queries(mail_root: str = "/var/vmail", uid: int = 5000, gid: int
     options = MailConfigOptions("h", 5432, "db", "r", "p", "q", "p", mail_root, uid, gid)
     queries["dovecot_password_query"] = DOVECOT_PASSWORD_QUERY.replace("%u", "john@example.org")
     queries["dovecot_user_query"] = dovecot_user_query(options).replace("%u", "john@example.org")
+    queries["dovecot_app_password_query"] = (DOVECOT_APP_PASSWORD_QUERY.replace("%{sha256:password}", "ab" * 32)
+                                             .replace("%u", "john@example.org").replace("%s", "imap"))
     return queries

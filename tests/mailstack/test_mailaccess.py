@@ -4,7 +4,7 @@ import smtplib
 
 import pytest
 
-from domains import services
+from domains import routing_db, services
 from mailaccess import services as access
 from mailaccess.models import AppPassword
 
@@ -87,6 +87,10 @@ def test_send_as_grants_under_reject_sender_login_mismatch(mail_stack, world):
         "jane@example.org", "john@example.org"}
     assert mail_stack.postmap("sender_login_maps", "jane@example.net") == \
         mail_stack.postmap("sender_login_maps", "jane@example.org")   # the alias-domain form too
+    # The routing model (the explainer's "who may send as X") agrees with Postfix's answers.
+    for key in ("jane@example.org", "jane@example.net", "someone@outside.example", "nobody@example.org"):
+        answer = mail_stack.postmap("sender_login_maps", key)
+        assert routing_db.resolve(key).senders == sorted(answer.split(",") if answer else []), key
     mail_stack.submit("john@example.org", PASSWORD, sender="jane@example.org", to="jane@example.org")
     mail_stack.submit("john@example.org", PASSWORD, sender="jane@example.net", to="jane@example.org")
     mail_stack.submit("john@example.org", PASSWORD, sender="someone@outside.example", to="jane@example.org")
