@@ -48,6 +48,7 @@ ACTION_LABELS = {
     "apppassword.create": _("App password created"),
     "apppassword.revoke": _("App password revoked"),
     "sendergrant.create": _("Send-as address granted"),
+    "sendergrant.update": _("Send-as address renamed"),
     "sendergrant.delete": _("Send-as address withdrawn"),
 }
 

@@ -115,12 +115,13 @@ def app_password_revoke(*, app_password: AppPassword, acting_user) -> AppPasswor
 
 
 def _grantable_domain(ascii_domain: str) -> Domain | None:
-    """The panel's domain that `ascii_domain` is, or is an alias domain of; None for a name
-    this server does not hold."""
+    """The panel's domain that `ascii_domain` is, or is an approved alias domain of; None for a
+    name this server does not hold. SECURITY: an alias domain a domain admin merely requested
+    (say gmail.com) is no name of theirs until a superadmin approves it."""
     domain = Domain.objects.filter(name=ascii_domain).first()
     if domain is not None:
         return domain
-    alias_domain = AliasDomain.objects.select_related("target").filter(name=ascii_domain).first()
+    alias_domain = AliasDomain.objects.select_related("target").filter(name=ascii_domain, approved=True).first()
     return alias_domain.target if alias_domain else None
 
 
@@ -183,3 +184,57 @@ def sender_grant_delete(*, grant: SenderGrant, acting_user) -> None:
     audit_record(actor=acting_user, action="sendergrant.delete", object_type="sendergrant",
                  object_repr=mailbox.address, domain_name=mailbox.domain.name, before={"address": grant.address})
     grant.delete()
+
+
+# --- when the addresses a grant names go away or move ---------------------------------------
+# A grant names an address, not a row: once that address is deleted, it can be given to someone
+# else, who must not find another mailbox already allowed to send as them. The domains services
+# call these inside their own transaction (deletes and renames), and record what changed.
+
+def _alias_domain_forms(addresses: list[str]) -> list[str]:
+    """Each address also as name@alias-domain of its domain (what sender_login_maps matches)."""
+    forms = list(addresses)
+    for address in addresses:
+        local, _at, domain = address.rpartition("@")
+        names = AliasDomain.objects.filter(target__name=domain).values_list("name", flat=True)
+        forms += [f"{local}@{name}" for name in names]
+    return forms
+
+
+def sender_grants_withdraw_for(*, addresses: list[str] = (), domain_names: list[str] = (), acting_user) -> list[str]:
+    """Delete the grants naming `addresses` (and their alias-domain forms) or any address of
+    `domain_names`; audit each; return them as "mailbox → address" for the caller's record."""
+    from django.db.models import Q
+
+    query = Q(address__in=_alias_domain_forms(list(addresses))) if addresses else Q(pk__in=[])
+    for name in domain_names:
+        query |= Q(address__endswith="@" + name)
+    withdrawn = []
+    for grant in SenderGrant.objects.select_for_update().select_related("mailbox__domain").filter(query):
+        audit_record(actor=acting_user, action="sendergrant.delete", object_type="sendergrant",
+                     object_repr=grant.mailbox.address, domain_name=grant.mailbox.domain.name,
+                     before={"address": grant.address})
+        withdrawn.append(f"{grant.mailbox.address} → {grant.address}")
+        grant.delete()
+    return withdrawn
+
+
+def sender_grants_follow_rename(*, old: str, new: str, acting_user) -> list[str]:
+    """A renamed mailbox: the grants naming its old address (or an alias-domain form of it) name
+    the new one, as the aliases that named it do. Returns "mailbox → new address" per grant."""
+    old_local, new_local = old.rpartition("@")[0], new.rpartition("@")[0]
+    moved = []
+    for old_form in _alias_domain_forms([old]):
+        new_form = new_local + old_form[len(old_local):]
+        for grant in SenderGrant.objects.select_for_update().select_related("mailbox__domain").filter(address=old_form):
+            if grant.mailbox.address == new or SenderGrant.objects.filter(mailbox=grant.mailbox,
+                                                                          address=new_form).exists():
+                grant.delete()   # now its own address, or already granted
+            else:
+                grant.address = new_form
+                grant.save(update_fields=["address"])
+            audit_record(actor=acting_user, action="sendergrant.update", object_type="sendergrant",
+                         object_repr=grant.mailbox.address, domain_name=grant.mailbox.domain.name,
+                         before={"address": old_form}, after={"address": new_form})
+            moved.append(f"{grant.mailbox.address} → {new_form}")
+    return moved

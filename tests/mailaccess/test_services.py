@@ -125,6 +125,15 @@ def test_domain_admin_grants_only_addresses_of_their_domains(world):
     assert sorted(SenderGrant.objects.values_list("address", flat=True)) == ["sales@example.net", "sales@example.org"]
 
 
+def test_a_requested_alias_domain_is_not_the_admins_until_approved(world):
+    """A domain admin requests gmail.com as an alias domain (unapproved: it never routes); it must
+    not let them grant someone@gmail.com meanwhile."""
+    AliasDomainFactory(name="gmail.com", target=world["ours"], approved=False, active=False)
+    with pytest.raises(ValidationError) as exc:
+        services.sender_grant_create(mailbox=world["john"], address="someone@gmail.com", acting_user=world["admin"])
+    assert codes(exc.value, "address") == ["sender_outside_scope"]
+
+
 def test_superadmin_and_cli_may_grant_any_address(world):
     services.sender_grant_create(mailbox=world["john"], address="someone@gmail.com", acting_user=world["root"])
     services.sender_grant_create(mailbox=world["john"], address="eve@other.example", acting_user=None)
@@ -175,3 +184,35 @@ def test_send_as_addresses_with_reasons(world):
     domain_services.mailbox_set_active(mailbox=john, active=False, acting_user=None)
     john.refresh_from_db()
     assert selectors.send_as_addresses(john) == []
+
+
+def test_grants_follow_the_addresses_they_name(world):
+    """Deleted addresses can be reused: a grant naming one must not pass to the next owner."""
+    ours, john, jane = world["ours"], world["john"], world["jane"]
+    AliasDomainFactory(name="example.net", target=ours)
+    domain_services.alias_create(domain=ours, local_part="sales", destinations=["jane@example.org"],
+                                 acting_user=None)
+    for address in ("jane@example.org", "jane@example.net", "sales@example.org", "eve@other.example",
+                    "noreply@example.org"):
+        services.sender_grant_create(mailbox=john, address=address, acting_user=None)
+
+    domain_services.mailbox_rename(mailbox=jane, local_part="jane.doe", acting_user=None)
+    assert set(SenderGrant.objects.values_list("address", flat=True)) == {
+        "jane.doe@example.org", "jane.doe@example.net", "sales@example.org", "eve@other.example",
+        "noreply@example.org"}
+    jane.refresh_from_db()
+    domain_services.mailbox_delete(mailbox=jane, acting_user=None)
+    # sales@ named only jane: the delete removed it too, and the grant naming it.
+    assert set(SenderGrant.objects.values_list("address", flat=True)) == {"eve@other.example",
+                                                                          "noreply@example.org"}
+    entry = AuditEntry.objects.filter(action="mailbox.delete").get()
+    assert sorted(entry.before["sender_grants"]) == ["john@example.org → jane.doe@example.net",
+                                                     "john@example.org → jane.doe@example.org",
+                                                     "john@example.org → sales@example.org"]
+    domain_services.alias_create(domain=ours, local_part="info", destinations=["john@example.org"],
+                                 acting_user=None)
+    services.sender_grant_create(mailbox=world["eve"], address="info@example.org", acting_user=None)
+    domain_services.alias_delete(alias=ours.aliases.get(address="info@example.org"), acting_user=None)
+    assert not SenderGrant.objects.filter(address="info@example.org").exists()
+    domain_services.domain_delete(domain=world["theirs"], acting_user=None)
+    assert list(SenderGrant.objects.values_list("address", flat=True)) == ["noreply@example.org"]
