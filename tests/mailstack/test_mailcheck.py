@@ -83,4 +83,8 @@ def test_mailcheck_names_a_reader_role_older_than_the_mailaccess_tables(mail_sta
     assert "FAIL  dovecot app password" in output and "FAIL  postfix send-as grant" in output
     assert "re-run `manage.py dbroles`" in output
     assert "ok    dovecot auth" in output
-    assert mailcheck(mail_stack)[0] == 0
+    # After dbroles, a reload: Postfix's pgsql client holds a host that failed a query as down
+    # for a while (pgsql_table(5)), so the maps answer again at once only after proxymap restarts.
+    mail_stack.postfix("reload")
+    code, output = mailcheck(mail_stack)
+    assert code == 0, output
