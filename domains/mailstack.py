@@ -456,23 +456,37 @@ def _dovecot24_quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("%{", "%%{") + '"'
 
 
-def _dovecot24_pgsql(options: MailConfigOptions, role: str, password: str, indent: str) -> str:
+def _dovecot24_pgsql(options: MailConfigOptions, role: str, password: str, indent: str, *,
+                     writes: bool = False) -> str:
+    """The `sql_driver`/`pgsql` settings for one Dovecot 2.4 connection, indented by `indent`.
+
+    Several hosts go into one `pgsql` block as libpq host and port lists in its `parameters`
+    (Dovecot passes them to PQconnectStartParams after the block name's host, and libpq keeps
+    the last value of a key), so libpq tries them in the given order, replicas first, as on 2.3.
+    Separate `pgsql` blocks would not do: 2.4 balances queries between them (the `pgsql`
+    setting, Dovecot's settings reference), which would send quota writes to a read-only
+    replica. `writes` (the quota dict) adds target_session_attrs=read-write, so libpq settles
+    on whichever host is the primary, also after a failover promoted a replica.
+    Raises ValueError for a bad host list (see db_hosts)."""
     hosts = db_hosts(options)
+    parameters = []
     if len(hosts) > 1:
-        # Not written yet: 2.4 names each host in its own `pgsql` block and balances between
-        # them, so the replica-first order and the quota writer's read-write target need their
-        # own test against a real 2.4 (tests/mailstack/test_replica.py covers 2.3 only).
-        raise ValueError("several --db-host entries are supported for Dovecot 2.3 only; for Dovecot 2.4 "
-                         "give one host (the address your HA manager keeps on the primary)")
-    (host, port), = hosts
+        parameters += [f"host = {_dovecot24_quote(','.join(host for host, _ in hosts))}",
+                       f"port = {_dovecot24_quote(','.join(str(port) for _, port in hosts))}",
+                       f"connect_timeout = {CONNECT_TIMEOUT_SECONDS}"]
+        if writes:
+            parameters.append("target_session_attrs = read-write")
+    else:
+        parameters.append(f"port = {hosts[0][1]}")
+    parameters += [f"dbname = {_dovecot24_quote(options.db_name)}",
+                   f"user = {_dovecot24_quote(role)}",
+                   f"password = {_dovecot24_quote(password)}"]
     return "\n".join(indent + line for line in [
         "sql_driver = pgsql",
-        f"pgsql {_dovecot24_quote(host)} {{",
+        # The block's name is the first host; with a list, the parameters' host list wins.
+        f"pgsql {_dovecot24_quote(hosts[0][0])} {{",
         "  parameters {",
-        f"    port = {port}",
-        f"    dbname = {_dovecot24_quote(options.db_name)}",
-        f"    user = {_dovecot24_quote(role)}",
-        f"    password = {_dovecot24_quote(password)}",
+        *("    " + parameter for parameter in parameters),
         "  }",
         "}",
     ])
@@ -548,7 +562,7 @@ quota_clone {{
 dict_server {{
   dict quota {{
     driver = sql
-{_dovecot24_pgsql(options, options.quota_role, options.quota_password, "    ")}
+{_dovecot24_pgsql(options, options.quota_role, options.quota_password, "    ", writes=True)}
 {quota_maps}
   }}
 }}

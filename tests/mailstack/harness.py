@@ -382,11 +382,18 @@ def write_generated_config(leg: Leg, config_dir: Path, options: dict) -> None:
     on_host = leg.tree == Path("/")
     call_command("mailconfig", out=str(config_dir), postfix_group="postfix" if on_host else "",
                  dovecot_group="dovecot" if on_host else "", stdout=open(os.devnull, "w"), **options)
-    if not on_host:
-        secret = [str(p) for p in config_dir.rglob("*") if p.is_file() and stat.S_IMODE(p.stat().st_mode) == 0o640]
-        for group, paths in (("postfix", [p for p in secret if "/postfix/" in p]),
-                             ("dovecot", [p for p in secret if "/dovecot/" in p])):
-            subprocess.run(leg.cmd("chgrp", group, *paths), check=True, timeout=30)
+    give_secrets_to_leg_groups(leg, config_dir)
+
+
+def give_secrets_to_leg_groups(leg: Leg, config_dir: Path) -> None:
+    """chgrp mailconfig's 0640 files to the leg's own postfix and dovecot groups: in a Debian
+    tree, the gids differ from this machine's, so the host's group names mean nothing there."""
+    if leg.tree == Path("/"):
+        return
+    secret = [str(p) for p in config_dir.rglob("*") if p.is_file() and stat.S_IMODE(p.stat().st_mode) == 0o640]
+    for group, paths in (("postfix", [p for p in secret if "/postfix/" in p]),
+                         ("dovecot", [p for p in secret if "/dovecot/" in p])):
+        subprocess.run(leg.cmd("chgrp", group, *paths), check=True, timeout=30)
 
 
 def start_mail_stack(root: Path, db: dict, leg: Leg, configure=None) -> MailStack:
@@ -407,6 +414,7 @@ def start_mail_stack(root: Path, db: dict, leg: Leg, configure=None) -> MailStac
     if configure is not None:
         mailconfig_options = {}
         configure(config_dir, mail_root, uid, gid)
+        give_secrets_to_leg_groups(leg, config_dir)
     else:
         call_command("dbroles", reader_role="mailreader_test", reader_password=READER_PASSWORD,
                      quota_role="mailquota_test", quota_password=QUOTA_PASSWORD, stdout=open(os.devnull, "w"))

@@ -69,17 +69,21 @@ def test_mailconfig_takes_ipv6_hosts_with_and_without_a_port(tmp_path):
 
 
 @pytest.mark.django_db
-def test_mailconfig_for_dovecot_24_takes_one_host_with_its_port_and_refuses_a_list(tmp_path):
-    from django.core.management import CommandError
-
+def test_mailconfig_for_dovecot_24_puts_a_host_list_in_one_pgsql_block(tmp_path):
     call_command("mailconfig", out=str(tmp_path), db_host="db.internal:5433", db_port=5432, db_name="mail",
                  reader_password="r", quota_password="q", mail_root="/srv/vmail", dovecot_version="2.4")
     snippet = next((tmp_path / "dovecot").glob("*snippet*")).read_text()
     assert 'pgsql "db.internal" {' in snippet and "port = 5433" in snippet and "db.internal:5433" not in snippet
-    # A list written as one host name would be a host Dovecot cannot resolve: refused, not written.
-    with pytest.raises(CommandError, match="Dovecot 2.3 only"):
-        call_command("mailconfig", out=str(tmp_path / "two"), db_host="replica.internal,primary.internal",
-                     reader_password="r", quota_password="q", dovecot_version="2.4")
+    assert "target_session_attrs" not in snippet and "connect_timeout" not in snippet
+    # Several hosts: one block each for reads and for the quota dict (several blocks would be
+    # balanced, sending writes to a replica); libpq gets the lists, the writer the primary.
+    call_command("mailconfig", out=str(tmp_path / "two"), db_host="replica.internal,primary.internal:5433",
+                 db_port=5432, reader_password="r", quota_password="q", dovecot_version="2.4")
+    snippet = next((tmp_path / "two" / "dovecot").glob("*snippet*")).read_text()
+    assert snippet.count('pgsql "replica.internal" {') == 2 and "primary.internal {" not in snippet
+    assert snippet.count('host = "replica.internal,primary.internal"') == 2
+    assert snippet.count('port = "5432,5433"') == 2 and snippet.count("connect_timeout = 3") == 2
+    assert snippet.count("target_session_attrs = read-write") == 1
 
 
 def status_of(url: str) -> int:
@@ -132,7 +136,8 @@ def primary_and_replica():
         shutil.rmtree(replica_dir, ignore_errors=True)
 
 
-def test_lookups_and_logins_survive_the_primary(primary_and_replica):
+@pytest.mark.parametrize("leg", ["debian12", "debian13"])
+def test_lookups_and_logins_survive_the_primary(primary_and_replica, leg):
     panel, primary_port, replica_port = primary_and_replica
     assert panel.manage("domain", "add", "ha.example").returncode == 0
     made = panel.manage("mailbox", "add", "ann@ha.example", "--password-stdin", stdin=PASSWORD + "\n")
@@ -148,16 +153,18 @@ def test_lookups_and_logins_survive_the_primary(primary_and_replica):
     eventually(lambda: subprocess.run(["psql", replica_url, "-Atc", "SELECT count(*) FROM mailbox"],
                                       capture_output=True, text=True).stdout.strip() == "1")
 
+    stack_leg = open_leg(leg)
+
     def configure(config_dir, mail_root, uid, gid):
         written = panel.manage("mailconfig", "--out", str(config_dir), "--db-name", "mailadmin",
+                               "--dovecot-version", stack_leg.dovecot_version,
                                "--db-host", f"127.0.0.1:{replica_port},127.0.0.1:{primary_port}", *roles,
                                "--mail-root", str(mail_root), "--uid", str(uid), "--gid", str(gid))
         assert written.returncode == 0, written.stderr
 
     root = Path(tempfile.mkdtemp(prefix="mailadmin-ha-stack-", dir="/tmp"))
     root.chmod(0o755)
-    # Debian 12's leg (this machine): the failover is about libpq host lists, not Dovecot's version.
-    stack = start_mail_stack(root, {"NAME": "mailadmin"}, open_leg("debian12"), configure=configure)
+    stack = start_mail_stack(root, {"NAME": "mailadmin"}, stack_leg, configure=configure)
     client = Browserless(panel.url)
     client.login("root", ADMIN_PASSWORD)
     try:
