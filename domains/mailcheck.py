@@ -7,8 +7,10 @@ that smtpd_recipient_restrictions asks the panel's recipient_access map before a
 configuration Dovecot loads has the generated include in effect and parses without warnings
 (`doveconf -n`),
 authenticates the probe mailbox (`doveadm auth test`), saves one message into it (`doveadm save`)
-and waits for Dovecot to write its quota_usage row. The probe rows are removed at the end, and
-the probe's mail directory with them.
+and waits for Dovecot to write its quota_usage row. It also gives the probe an app password and a
+send-as grant (mailaccess), and checks that Dovecot's app-password passdb accepts the one and
+sender_login_maps answers the other. The probe rows are removed at the end, and the probe's mail
+directory with them.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from domains import services
 from domains.mailstack import (DISABLED_REPLY, DOVECOT24_PASSWORD_QUERY, POSTFIX_MAPS,
                                recipient_access_restriction)
 from domains.models import Domain, QuotaUsage
+from mailaccess import services as access_services
 
 
 @dataclass
@@ -75,8 +78,11 @@ def _probe_world() -> dict:
                                                     acting_user=None)
         relay = services.domain_create(name=f"mailcheck-{tag}-relay.invalid", backup_mx=True,
                                        transport="relay:[mailcheck.invalid]", acting_user=None)
+        app_password = access_services.app_password_create(mailbox=mailbox, name="mailcheck", acting_user=None)
+        grant = access_services.sender_grant_create(mailbox=mailbox, address=f"probe-grant@{domain.name}",
+                                                    acting_user=None)
     return {"domain": domain, "mailbox": mailbox, "password": password, "alias_domain": alias_domain.name,
-            "relay": relay}
+            "relay": relay, "app_password": app_password.secret, "granted": grant.address}
 
 
 def _remove_probe(world: dict) -> None:
@@ -196,6 +202,32 @@ def check_dovecot_auth(host: MailHost, world: dict) -> CheckResult:
                        "(re-run `manage.py mailconfig` with the password given to `manage.py dbroles`)")
 
 
+_SCHEMA_FIX = ("re-run `manage.py dbroles` (the reader role needs SELECT on app_password and sender_grant) and "
+               "`manage.py mailconfig`, then reload Postfix and Dovecot")
+
+
+def check_sender_grant(host: MailHost, world: dict) -> CheckResult:
+    """sender_login_maps answers a send-as grant (mailaccess.SenderGrant) with its mailbox."""
+    table = f"proxy:pgsql:{host.config_dir / 'postfix' / 'sender_login_maps.cf'}"
+    result = host.run("postmap", "-c", str(host.postfix_dir), "-q", world["granted"], table)
+    expected = world["mailbox"].address
+    if result.returncode == 0 and result.stdout.strip() == expected:
+        return CheckResult("postfix send-as grant", True)
+    return CheckResult("postfix send-as grant", False,
+                       f"{world['granted']!r} gave {result.stdout.strip()!r} (expected {expected!r}) "
+                       f"{result.stderr.strip()}".strip(), _SCHEMA_FIX)
+
+
+def check_dovecot_app_password(host: MailHost, world: dict) -> CheckResult:
+    """Dovecot's second passdb accepts the probe's app password."""
+    address = world["mailbox"].address
+    result = host.run("doveadm", "-c", str(host.dovecot_conf), "auth", "test", address, world["app_password"])
+    if result.returncode == 0:
+        return CheckResult("dovecot app password", True)
+    return CheckResult("dovecot app password", False, f"doveadm auth test {address} with an app password: "
+                       f"{result.stdout.strip()} {result.stderr.strip()}".strip(), _SCHEMA_FIX)
+
+
 def check_quota_usage(host: MailHost, world: dict, sleep: Callable[[float], None] = time.sleep) -> CheckResult:
     mailbox = world["mailbox"]
     message = f"From: mailcheck@invalid\nSubject: mailcheck probe\nMessage-ID: <{uuid.uuid4().hex}@mailcheck>\n\nprobe\n"
@@ -237,8 +269,11 @@ def run_checks(host: MailHost) -> list[CheckResult]:
     world = _probe_world()
     try:
         results = check_postfix_maps(host, world) + [check_recipient_restrictions(host), include]
+        results.append(check_sender_grant(host, world))
         auth = check_dovecot_auth(host, world)
         results.append(auth)
+        results.append(check_dovecot_app_password(host, world) if auth.ok else
+                       CheckResult("dovecot app password", False, "not tried: auth failed", auth.fix))
         if auth.ok:
             results.append(check_quota_usage(host, world))
         else:

@@ -49,6 +49,8 @@ UNION ALL SELECT 'm', m.address, m.active, false, NULL, m.quota_bytes, coalesce(
  LEFT JOIN quota_usage q ON q.username = m.address WHERE m.address = ANY(ARRAY(SELECT address FROM wanted))
 UNION ALL SELECT CASE WHEN a.mailbox_id IS NULL THEN 'a' ELSE 'f' END, a.address, a.active, false, NULL, 0, 0,
  a.destinations FROM alias a WHERE a.address = ANY(ARRAY(SELECT address FROM wanted))
+UNION ALL SELECT 'g', g.address, true, false, NULL, 0, 0, ARRAY[m.address]::varchar[] FROM sender_grant g
+ JOIN mailbox m ON m.id = g.mailbox_id WHERE g.address = ANY(ARRAY(SELECT address FROM wanted))
 UNION ALL SELECT 'k', address, false, false, NULL, 0, 0, NULL FROM k
 """
 
@@ -121,6 +123,9 @@ def _store(rows: Rows, domains: set[str], result) -> tuple[set[str], list[str]]:
             addresses.add(name)
         elif kind == "up":
             up.append(name)
+        elif kind == "g":   # a send-as grant: the grantee mailbox is loaded next round
+            rows.grants[name] = rows.grants.get(name, ()) + tuple(destinations)
+            leads |= set(destinations)
         else:
             rows.aliases[name] = AliasRow(name, tuple(destinations), active, kind == "f")
             leads |= set(destinations)

@@ -33,6 +33,8 @@ from . import routing
 from .references import (alias_domain_references, alias_references, apply_reference_plan, domain_references,
                          mailbox_references)
 from .routing_db import addresses_naming_domain, routing_problems
+# mailaccess: send-as grants follow the addresses they name (deletes and renames).
+from mailaccess.services import sender_grants_follow_rename, sender_grants_withdraw_for
 from .units import format_size
 
 DOMAIN_EDITABLE_FIELDS = {
@@ -469,6 +471,11 @@ def domain_deletion_summary(domain: Domain) -> dict[str, int]:
     }
 
 
+def _deleted_aliases(before: dict) -> list[str]:
+    """The aliases a delete's reference plan removed (left with no destination)."""
+    return [change["alias"] for change in before.get("references", []) if change["deleted"]]
+
+
 @transaction.atomic
 def domain_delete(*, domain: Domain, acting_user) -> dict[str, int]:
     require_routing_authority(acting_user)
@@ -478,6 +485,11 @@ def domain_delete(*, domain: Domain, acting_user) -> dict[str, int]:
     before = snapshot(domain) | {"deleted": summary}
     name = domain.name
     before["references"] = apply_reference_plan(plan)
+    # mailaccess: grants naming the domain's (or its alias domains') addresses go with it.
+    names = [name, *domain.alias_domains.values_list("name", flat=True)]
+    if withdrawn := sender_grants_withdraw_for(addresses=_deleted_aliases(before), domain_names=names,
+                                               acting_user=acting_user):
+        before["sender_grants"] = withdrawn
     _record_deleted_maildirs(domain.mailboxes.all())
     domain.delete()
     audit_record(actor=acting_user, action="domain.delete", object_type="domain", object_repr=name,
@@ -629,6 +641,9 @@ def mailbox_delete(*, mailbox: Mailbox, acting_user) -> None:
         before["forwarding"] = list(forwarding.destinations)
     address = mailbox.address
     before["references"] = apply_reference_plan(mailbox_references(mailbox, lock=True))
+    if withdrawn := sender_grants_withdraw_for(addresses=[address, *_deleted_aliases(before)],
+                                               acting_user=acting_user):  # mailaccess
+        before["sender_grants"] = withdrawn
     _record_deleted_maildirs(Mailbox.objects.filter(pk=mailbox.pk))
     mailbox.delete()  # its quota usage row and forwarding alias go with it
     audit_record(actor=acting_user, action="mailbox.delete", object_type="mailbox", object_repr=address,
@@ -678,6 +693,7 @@ def mailbox_rename(*, mailbox: Mailbox, local_part: str, acting_user) -> Mailbox
     mailbox.save(update_fields=["local_part", "address", "modified"])
     # quota_usage.username references the address (a deferred foreign key: checked at commit).
     QuotaUsage.objects.filter(mailbox_id=old).update(mailbox_id=new)
+    sender_grants_follow_rename(old=old, new=new, acting_user=acting_user)   # mailaccess
     audit_record(actor=acting_user, action="mailbox.rename", obj=mailbox, domain_name=domain.name,
                  object_repr=new, before=before, after=snapshot(mailbox))
     # The old name in the domain and in each of its alias domains (name@alias-domain reached
@@ -963,6 +979,9 @@ def alias_delete(*, alias: Alias, acting_user) -> None:
     before = snapshot(alias)
     address = alias.address
     before["references"] = apply_reference_plan(alias_references(alias, lock=True))
+    if withdrawn := sender_grants_withdraw_for(addresses=[address, *_deleted_aliases(before)],
+                                               acting_user=acting_user):  # mailaccess
+        before["sender_grants"] = withdrawn
     alias.delete()
     audit_record(actor=acting_user, action="alias.delete", object_type="alias", object_repr=address,
                  domain_name=domain.name, before=before)
@@ -1071,6 +1090,9 @@ def alias_domain_delete(*, alias_domain: AliasDomain, acting_user) -> None:
     before["references"] = apply_reference_plan(alias_domain_references(alias_domain, lock=True))
     target_name = alias_domain.target.name
     name = alias_domain.name
+    if withdrawn := sender_grants_withdraw_for(addresses=_deleted_aliases(before), domain_names=[name],
+                                               acting_user=acting_user):  # mailaccess
+        before["sender_grants"] = withdrawn
     alias_domain.delete()
     audit_record(actor=acting_user, action="aliasdomain.delete", object_type="aliasdomain",
                  object_repr=name, domain_name=target_name, before=before)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.selectors import audit_entries_for, entry_changes
 from dnscheck.selectors import with_dns_status
+from mailaccess.views import mailbox_access
 
 from . import references, selectors, services
 from .addresses import normalize_local_part
@@ -229,6 +230,7 @@ def mailbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "forwarding": selectors.get_forwarding_for_mailbox(mailbox),
         "aliases": list(selectors.aliases_reaching(mailbox)[:50]),
         "entries": entries,
+        **mailbox_access(mailbox),   # app passwords and send-as (mailaccess)
     })
 
 

@@ -1,7 +1,7 @@
 """docs/mailstack.md shows every query exactly as the servers run it."""
 from pathlib import Path
 
-from domains.mailstack import (DOVECOT24_PASSWORD_QUERY, DOVECOT_ITERATE_QUERY, DOVECOT_PASSWORD_QUERY,
+from domains.mailstack import (DOVECOT24_APP_PASSWORD_QUERY, DOVECOT_APP_PASSWORD_QUERY, DOVECOT24_PASSWORD_QUERY, DOVECOT_ITERATE_QUERY, DOVECOT_PASSWORD_QUERY,
                                POSTFIX_MAPS, MailConfigOptions, dovecot_user_query)
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "mailstack.md").read_text()
@@ -46,3 +46,15 @@ def test_include_placements_the_docs_give_are_the_ones_mailcheck_reads():
     assert "echo '!include /etc/mailadmin/dovecot/conf.snippet' >> /etc/dovecot/dovecot.conf" in DOC
     local_conf = DEPLOY.split("`/etc/dovecot/local.conf`:", 1)[1].split("```", 2)[1]
     assert local_conf.rstrip().endswith("!include /etc/mailadmin/dovecot/conf.snippet")
+
+
+def test_app_password_queries_are_documented_verbatim():
+    assert DOVECOT_APP_PASSWORD_QUERY in DOC
+    assert DOVECOT24_APP_PASSWORD_QUERY in DOC
+
+
+def test_the_harness_submission_service_is_the_documented_one():
+    from tests.mailstack.harness import DOCUMENTED_SUBMISSION
+
+    for key, value in DOCUMENTED_SUBMISSION.items():
+        assert f"'submission/inet/{key}={value}'" in DOC, key
