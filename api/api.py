@@ -10,7 +10,7 @@ from ninja import NinjaAPI, Swagger
 from ninja.parser import Parser
 
 from .auth import TokenAuth, TokenRateThrottle
-from .endpoints import admins, alias_domains, aliases, domains, mailboxes, reads
+from .endpoints import admins, alias_domains, aliases, domains, mailaccess, mailboxes, reads
 from .errors import ApiError, install_error_handlers
 
 
@@ -54,7 +54,7 @@ api = NinjaAPI(
     docs=Swagger(settings={"persistAuthorization": False}),
 )
 install_error_handlers(api)
-for module in (domains, mailboxes, aliases, alias_domains, reads, admins):
+for module in (domains, mailboxes, mailaccess, aliases, alias_domains, reads, admins):
     api.add_router("", module.router)
 
 

@@ -24,6 +24,7 @@ ACTION_LABELS = {
     "forwarding.delete": _("Forwarding removed"),
     "alias.create": _("Alias created"),
     "alias.update": _("Alias changed"),
+    "alias.rename": _("Alias renamed"),
     "alias.delete": _("Alias deleted"),
     "alias.import": _("Alias imported"),
     "aliasdomain.create": _("Alias domain created"),
@@ -46,6 +47,12 @@ ACTION_LABELS = {
     "apitoken.create": _("API token created"),
     "apitoken.revoke": _("API token revoked"),
     "import.postfixadmin": _("Imported from Postfixadmin"),
+    # mailaccess
+    "apppassword.create": _("App password created"),
+    "apppassword.revoke": _("App password revoked"),
+    "sendergrant.create": _("Send-as address granted"),
+    "sendergrant.update": _("Send-as address renamed"),
+    "sendergrant.delete": _("Send-as address withdrawn"),
 }
 
 # Kinds of object, for actions this table does not know yet (added by a later feature):
@@ -53,7 +60,7 @@ ACTION_LABELS = {
 OBJECT_LABELS = {
     "domain": _("Domain"), "mailbox": _("Mailbox"), "forwarding": _("Forwarding"), "alias": _("Alias"),
     "aliasdomain": _("Alias domain"), "admin": _("Administrator"), "dkim": _("DKIM key"), "dns": _("DNS"),
-    "twofactor": _("Two-factor login"),
+    "twofactor": _("Two-factor login"), "apppassword": _("App password"), "sendergrant": _("Send-as grant"),
 }
 
 FIELD_LABELS = {
@@ -73,6 +80,7 @@ FIELD_LABELS = {
     "keys": _("keys"), "count": _("count"), "scheme": _("password scheme"),
     "mx": _("MX"), "spf": _("SPF"), "dkim": _("DKIM"), "dmarc": _("DMARC"), "ptr": _("Reverse DNS (PTR)"),
     "mta_sts": _("MTA-STS"), "tls_rpt": _("TLS-RPT"), "approved": _("approved"),
+    "protocols": _("protocols"),
 }
 
 # Django's own bookkeeping on the admin model, meaningless to a reader of the log.

@@ -56,7 +56,7 @@ class SeededSite:
 
         parser = argparse.ArgumentParser()
         parser.add_argument("--runs", type=int, default=50)
-        self.runs = parser.parse_args().runs
+        self.runs = parser.parse_known_args()[0].runs   # a script may take its own options too
         print("seeding:", seed(1000, 100_000, 20_000, force=True))
         self.client = superadmin_client()
         self.big_domain = BIG_DOMAIN

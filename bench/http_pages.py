@@ -124,6 +124,14 @@ def pages(ids: dict[str, str]) -> list[tuple[str, str, bytes]]:
         ("audit log (200,000 entries)", "/audit/", b"alias.update"),
         ("dashboard", "/", b"big.bench.example"),
         ("quota CSV, all 100,000 rows", "/quota/export.csv", b"user100000@"),
+        # The explainer (domains/route_views.py): a mailbox, an alias, an address through an
+        # alias domain, an unknown address a catch-all takes (bench/seed.py's rows).
+        ("route: a mailbox", "/route/?address=user2%40big.bench.example", b"user2@big.bench.example"),
+        ("route: an alias", "/route/?address=alias-user5%40big.bench.example", b"external5@elsewhere.example"),
+        ("route: name@alias-domain", "/route/?address=user3%40alias-of-big.bench.example",
+         b"user3@big.bench.example"),
+        ("route: unknown, to the catch-all", "/route/?address=nobody%40bench-0010.example",
+         b"user1@big.bench.example"),
     ]
 
 

@@ -3,11 +3,15 @@
 `manage.py mailcheck` runs this after the setup in docs/mailstack.md. It creates a probe domain
 (a mailbox, an alias, a catch-all, an alias domain, and a backup-MX domain with a transport), asks
 each Postfix map for it through the running proxymap (`postmap -q KEY proxy:pgsql:FILE`), checks
-that dovecot.conf includes the generated snippet and parses without warnings (`doveconf -n`),
+that smtpd_recipient_restrictions asks the panel's recipient_access map before any permit, that the
+configuration Dovecot loads has the generated include in effect and parses without warnings
+(`doveconf -n`),
 authenticates the probe mailbox (`doveadm auth test`), saves one message into it (`doveadm save`)
-and waits for Dovecot to write its quota_usage row; it reads the probe's vacation script and
-writes a last login through Dovecot's own dict clients (`doveadm dict`). The probe rows are
-removed at the end, and the probe's mail directory with them.
+and waits for Dovecot to write its quota_usage row. It also gives the probe an app password and a
+send-as grant (mailaccess), and checks that Dovecot's app-password passdb accepts the one and
+sender_login_maps answers the other. The probe rows are removed at the end, and the probe's mail
+directory with them. It also reads the probe's vacation script and writes a last login
+through Dovecot's own dict clients (`doveadm dict`).
 """
 from __future__ import annotations
 
@@ -26,8 +30,10 @@ from pathlib import Path
 from django.db import transaction
 
 from domains import services
-from domains.mailstack import DISABLED_REPLY, POSTFIX_MAPS
+from domains.mailstack import (DISABLED_REPLY, DOVECOT24_PASSWORD_QUERY, POSTFIX_MAPS,
+                               recipient_access_restriction)
 from domains.models import Domain, Mailbox, QuotaUsage
+from mailaccess import services as access_services
 
 
 @dataclass
@@ -75,8 +81,11 @@ def _probe_world() -> dict:
                                                     acting_user=None)
         relay = services.domain_create(name=f"mailcheck-{tag}-relay.invalid", backup_mx=True,
                                        transport="relay:[mailcheck.invalid]", acting_user=None)
+        app_password = access_services.app_password_create(mailbox=mailbox, name="mailcheck", acting_user=None)
+        grant = access_services.sender_grant_create(mailbox=mailbox, address=f"probe-grant@{domain.name}",
+                                                    acting_user=None)
     return {"domain": domain, "mailbox": mailbox, "password": password, "alias_domain": alias_domain.name,
-            "relay": relay}
+            "relay": relay, "app_password": app_password.secret, "granted": grant.address}
 
 
 def _remove_probe(world: dict) -> None:
@@ -131,20 +140,57 @@ def check_postfix_maps(host: MailHost, world: dict) -> list[CheckResult]:
     return results
 
 
+def check_recipient_restrictions(host: MailHost) -> CheckResult:
+    """smtpd_recipient_restrictions as Postfix reads it (`postconf -x -h`, after every definition
+    and macro) must list the panel's check_recipient_access before any permit_* restriction,
+    which would accept the recipient first; the admin's own restrictions may follow."""
+    piece = "postfix recipient restrictions"
+    ours = recipient_access_restriction(host.config_dir / "postfix")
+    result = host.run("postconf", "-c", str(host.postfix_dir), "-x", "-h", "smtpd_recipient_restrictions")
+    if result.returncode:
+        return CheckResult(piece, False, result.stderr.strip(), "give --postfix-config the directory of main.cf")
+    tokens = [t for t in re.split(r"[\s,]+", result.stdout.strip()) if t]
+    positions = [i for i in range(len(tokens) - 1) if tokens[i:i + 2] == ours.split()]
+    permits = [t for t in tokens[:positions[0] if positions else len(tokens)] if t.startswith("permit")]
+    postconf = "postconf" if host.postfix_dir == Path("/etc/postfix") else f"postconf -c {host.postfix_dir}"
+    own = result.stdout.strip()
+    if not positions:
+        return CheckResult(piece, False, f"smtpd_recipient_restrictions does not list {ours}: inactive "
+                           "mailboxes and aliases are accepted, then bounced",
+                           f'{postconf} -e "smtpd_recipient_restrictions = {ours} '
+                           f'$({postconf} -h smtpd_recipient_restrictions)" && postfix reload'
+                           + (f" (your own list stays after it: {own})" if own else ""))
+    if permits:
+        return CheckResult(piece, False, f"{ours} comes after {permits[0]}, which accepts those recipients "
+                           "before it is asked", f"move it to the front of smtpd_recipient_restrictions "
+                           f"(`{postconf} -h smtpd_recipient_restrictions` shows the list), then postfix reload")
+    return CheckResult(piece, True)
+
+
+def _include_in_effect(host: MailHost, config: str) -> bool:
+    """Whether `doveconf -n` shows what only the generated include sets: on 2.3 the SQL passdb
+    reading dovecot-sql.conf.ext, on 2.4 the password query itself."""
+    dovecot_dir = host.config_dir / "dovecot"
+    if re.match(r"# 2\.3\.", config):
+        return f"args = {dovecot_dir / 'dovecot-sql.conf.ext'}" in config
+    return DOVECOT24_PASSWORD_QUERY in config
+
+
 def check_dovecot_include(host: MailHost) -> CheckResult:
+    """The generated include is in effect in the configuration Dovecot loads (`doveconf -n`, which
+    follows every !include: dovecot.conf, local.conf, conf.d), and it parses with no warning."""
     snippet = host.config_dir / "dovecot" / "conf.snippet"
-    try:
-        text = host.local(host.dovecot_conf).read_text()
-    except OSError as exc:
-        return CheckResult("dovecot include", False, str(exc), f"give --dovecot-config the path of dovecot.conf")
-    if not re.search(rf"^\s*!include(_try)?\s+{re.escape(str(snippet))}\s*$", text, re.M):
-        return CheckResult("dovecot include", False, f"{host.dovecot_conf} does not include {snippet}",
-                           f"echo '!include {snippet}' >> {host.dovecot_conf} && doveadm reload")
     result = host.run("doveconf", "-c", str(host.dovecot_conf), "-n")
     warnings = [line for line in result.stderr.splitlines() if "arning" in line or "atal" in line or "rror" in line]
     if result.returncode or warnings:
         return CheckResult("dovecot include", False, "; ".join(warnings) or result.stderr.strip(),
-                           "re-run `manage.py mailconfig` with --dovecot-version matching `dovecot --version`")
+                           "re-run `manage.py mailconfig` with --dovecot-version matching `dovecot --version`; "
+                           "give --dovecot-config the path of dovecot.conf")
+    if not _include_in_effect(host, result.stdout):
+        return CheckResult("dovecot include", False, f"the configuration {host.dovecot_conf} loads does not include "
+                           f"{snippet}", f"add the line `!include {snippet}` at the end of {host.dovecot_conf} "
+                           "(or of local.conf beside it, which Debian's dovecot.conf includes last), then "
+                           "`doveadm reload`")
     return CheckResult("dovecot include", True)
 
 
@@ -157,6 +203,32 @@ def check_dovecot_auth(host: MailHost, world: dict) -> CheckResult:
                        f"{result.stderr.strip()}".strip(),
                        "check that Dovecot is running, and the reader role's password in the Dovecot include "
                        "(re-run `manage.py mailconfig` with the password given to `manage.py dbroles`)")
+
+
+_SCHEMA_FIX = ("re-run `manage.py dbroles` (the reader role needs SELECT on app_password and sender_grant) and "
+               "`manage.py mailconfig`, then reload Postfix and Dovecot")
+
+
+def check_sender_grant(host: MailHost, world: dict) -> CheckResult:
+    """sender_login_maps answers a send-as grant (mailaccess.SenderGrant) with its mailbox."""
+    table = f"proxy:pgsql:{host.config_dir / 'postfix' / 'sender_login_maps.cf'}"
+    result = host.run("postmap", "-c", str(host.postfix_dir), "-q", world["granted"], table)
+    expected = world["mailbox"].address
+    if result.returncode == 0 and result.stdout.strip() == expected:
+        return CheckResult("postfix send-as grant", True)
+    return CheckResult("postfix send-as grant", False,
+                       f"{world['granted']!r} gave {result.stdout.strip()!r} (expected {expected!r}) "
+                       f"{result.stderr.strip()}".strip(), _SCHEMA_FIX)
+
+
+def check_dovecot_app_password(host: MailHost, world: dict) -> CheckResult:
+    """Dovecot's second passdb accepts the probe's app password."""
+    address = world["mailbox"].address
+    result = host.run("doveadm", "-c", str(host.dovecot_conf), "auth", "test", address, world["app_password"])
+    if result.returncode == 0:
+        return CheckResult("dovecot app password", True)
+    return CheckResult("dovecot app password", False, f"doveadm auth test {address} with an app password: "
+                       f"{result.stdout.strip()} {result.stderr.strip()}".strip(), _SCHEMA_FIX)
 
 
 def check_quota_usage(host: MailHost, world: dict, sleep: Callable[[float], None] = time.sleep) -> CheckResult:
@@ -242,9 +314,12 @@ def run_checks(host: MailHost) -> list[CheckResult]:
     include = check_dovecot_include(host)
     world = _probe_world()
     try:
-        results = check_postfix_maps(host, world) + [include]
+        results = check_postfix_maps(host, world) + [check_recipient_restrictions(host), include]
+        results.append(check_sender_grant(host, world))
         auth = check_dovecot_auth(host, world)
         results.append(auth)
+        results.append(check_dovecot_app_password(host, world) if auth.ok else
+                       CheckResult("dovecot app password", False, "not tried: auth failed", auth.fix))
         if auth.ok:
             results.append(check_quota_usage(host, world))
         else:

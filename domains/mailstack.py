@@ -150,10 +150,15 @@ POSTFIX_MAPS: list[PostfixMap] = [
         "UNION SELECT m.address FROM k JOIN alias a ON a.address = k.address "
         "JOIN domain ad ON ad.id = a.domain_id JOIN mailbox m ON m.address = ANY (a.destinations) "
         "JOIN domain d ON d.id = m.domain_id WHERE a.active AND a.mailbox_id IS NULL "
-        "AND ad.active AND NOT ad.backup_mx AND m.active AND " + _LIVE_DOMAIN,
-        "Which logins may use this envelope sender: the mailbox itself, and the mailboxes an "
-        "alias names, also as name@alias-domain. A forwarding or a catch-all grants nothing "
-        "(the query uses %u, so Postfix skips it for the key @domain).", "info@example.org",
+        "AND ad.active AND NOT ad.backup_mx AND m.active AND " + _LIVE_DOMAIN + " "
+        # Send-as grants (mailaccess.SenderGrant): explicit, for any address an admin's scope allows.
+        "UNION SELECT m.address FROM k JOIN sender_grant g ON g.address = k.address "
+        "JOIN mailbox m ON m.id = g.mailbox_id JOIN domain d ON d.id = m.domain_id "
+        "WHERE m.active AND " + _LIVE_DOMAIN,
+        "Which logins may use this envelope sender: the mailbox itself, the mailboxes an "
+        "alias names, and the mailboxes granted it explicitly (send-as grants), also as "
+        "name@alias-domain. A forwarding or a catch-all grants nothing (the query uses %u, so "
+        "Postfix skips it for the key @domain).", "info@example.org",
     ),
 ]
 
@@ -183,8 +188,31 @@ DOVECOT24_USER_QUERY_TEMPLATE = (
 )
 DOVECOT_VERSIONS = ("2.3", "2.4")
 
+# --- App passwords (mailaccess.AppPassword): a second SQL passdb, tried when the mailbox
+# password does not match (Dovecot's default result_failure = continue). SQL never sees the
+# typed password: Dovecot hashes it first (2.3: %{sha256:password}, hex by default, "Config
+# Variables", modifiers; 2.4: %{password | sha256 | hexlify}, "Settings Variables", filters), and
+# the query looks that hash up among the mailbox's active app passwords. A row comes back only
+# when the hash matched, so it answers with nopassword: Dovecot accepts it without comparing
+# again. A non-plaintext mechanism leaves the password empty, whose hash no row may hold (a
+# table constraint). Protocol-limited passwords match Dovecot's service name: imap, pop3, or
+# smtp for Postfix's SMTP AUTH (Dovecot's own submission service says "submission").
+_APP_PASSWORD_QUERY = (
+    "SELECT m.address AS user, NULL AS password, 'Y' AS nopassword FROM app_password p "
+    "JOIN mailbox m ON m.id = p.mailbox_id JOIN domain d ON d.id = m.domain_id "
+    "WHERE p.secret_sha256 = '{hashed}' AND m.address = '{user}' AND p.revoked IS NULL "
+    "AND (cardinality(p.protocols) = 0 OR '{service}' = ANY (p.protocols) "
+    "OR ('{service}' = 'submission' AND 'smtp' = ANY (p.protocols))) "
+    "AND m.active AND " + _LIVE_DOMAIN
+)
+DOVECOT_APP_PASSWORD_QUERY = _APP_PASSWORD_QUERY.format(hashed="%{sha256:password}", user="%u", service="%s")
+DOVECOT24_APP_PASSWORD_QUERY = _APP_PASSWORD_QUERY.format(
+    hashed="%{password | sha256 | hexlify}", user="%{user}", service="%{protocol}")
+
 # Tables each read-only role may SELECT; the quota role writes quota_usage only.
 READER_TABLES = ["domain", "mailbox", "alias", "alias_domain"]
+# mailaccess: app passwords (Dovecot) and send-as grants (Postfix).
+READER_TABLES += ["app_password", "sender_grant"]
 QUOTA_TABLES = ["quota_usage"]
 # Vacation replies and last login (see their block below): Sieve's dict reads a view, last_login's
 # dict writes a table. Every dict uses the quota role: Dovecot 2.4.1's dict server reused one
@@ -211,12 +239,66 @@ class MailConfigOptions:
     gid: int = 5000
     dovecot_version: str = "2.3"
     recipient_delimiter: str = "+"   # plus-addressing: name+tag@ goes to name@ ("" = off)
+    vmail_group: str = "vmail"       # the name of group `gid` on the mail host (Dovecot takes names only)
+
+
+# Characters a recipient delimiter may use. Postfix (recipient_delimiter, postconf(5)) and Dovecot
+# LMTP each take a set of characters; these are RFC 5322 atext that no configuration file treats
+# specially (Dovecot expands %, main.cf expands $, both end a value at # or a blank, quotes and
+# backslashes are escapes) and that are not in the served local parts' letters and digits.
+RECIPIENT_DELIMITER_CHARS = "+-_.=&~"
+# The mail root is spliced into user_query as an SQL string literal that Dovecot then %-expands,
+# and Dovecot takes the home up to a blank: an absolute path of these characters only.
+MAIL_ROOT_RE = re.compile(r"(/[A-Za-z0-9._@+-]+)+/?")
+# Dovecot's unix_listener `group` is a group name (get_gid() in Dovecot's master settings).
+GROUP_NAME_RE = re.compile(r"[a-z_][a-z0-9_.-]{0,31}")
+
+
+def validate_recipient_delimiter(value: str) -> str:
+    """`value` if it is a usable recipient delimiter ("" turns plus-addressing off); else ValueError."""
+    bad = sorted({char for char in value if char not in RECIPIENT_DELIMITER_CHARS})
+    if bad:
+        raise ValueError(f"recipient delimiter {value!r}: {''.join(bad)!r} cannot be used; use one or more of "
+                         f"{' '.join(RECIPIENT_DELIMITER_CHARS)} (or nothing, to turn plus-addressing off)")
+    if len(set(value)) != len(value):
+        raise ValueError(f"recipient delimiter {value!r}: a character is given twice")
+    return value
+
+
+def validate_mail_root(value: str) -> str:
+    """`value` if Dovecot's user_query can carry it as the mail root; else ValueError."""
+    if not MAIL_ROOT_RE.fullmatch(value or ""):
+        raise ValueError(f"mail root {value!r}: give an absolute path of letters, digits and . _ @ + - "
+                         "(Dovecot expands %, the SQL quotes it in ' and a blank ends Dovecot's home)")
+    return value
+
+
+def validate_role_password(value: str, role: str) -> str:
+    """`value` if Postfix's map files and Dovecot's settings can carry it verbatim; else ValueError.
+    Postfix's pgsql_table(5) files drop blanks around a value and end it at the line break, so a
+    password cannot start or end with a blank nor hold a control character. Every other character
+    is escaped where needed (libpq quoting on 2.3, `%%{` and backslashes on 2.4)."""
+    if not value:
+        raise ValueError(f"the {role} password is empty")
+    if value != value.strip():
+        raise ValueError(f"the {role} password starts or ends with a blank, which Postfix's map files drop: "
+                         "choose one without")
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ValueError(f"the {role} password contains a control character (line break, tab...): choose one without")
+    return value
+
+
+def validate_options(options: MailConfigOptions) -> None:
+    """Raise ValueError naming the first option that would break a generated file."""
+    validate_mail_root(options.mail_root)
+    validate_recipient_delimiter(options.recipient_delimiter)
+    validate_role_password(options.reader_password, "reader")
+    validate_role_password(options.quota_password, "quota")
+    db_hosts(options)
 
 
 def dovecot_user_query(options: MailConfigOptions) -> str:
-    if "'" in options.mail_root or "\\" in options.mail_root:
-        # It is spliced into the SQL of user_query as a string literal.
-        raise ValueError("the mail root cannot contain quotes or backslashes")
+    validate_mail_root(options.mail_root)
     template = DOVECOT24_USER_QUERY_TEMPLATE if options.dovecot_version == "2.4" else DOVECOT_USER_QUERY_TEMPLATE
     return template.format(mail_root=_postfix_quote(options.mail_root).rstrip("/"),
                                               uid=int(options.uid), gid=int(options.gid))
@@ -309,36 +391,50 @@ def render_postfix_map(pmap: PostfixMap, options: MailConfigOptions) -> str:
     ])
 
 
-# The map parameters main.cf.snippet sets; with smtpd_recipient_restrictions (our
-# check_recipient_access) and recipient_delimiter, that is all it sets (tests hold it to this).
+# The parameters main.cf.snippet sets: the maps and recipient_delimiter, which Postfix's defaults
+# and Debian's stock main.cf leave empty (tests hold it to this). It never sets a restriction list:
+# main.cf has no way to add to one, and an admin's own smtpd_recipient_restrictions would be lost
+# (the last definition wins); RECIPIENT_RESTRICTIONS_STEP adds ours in front of theirs instead.
 MAIN_CF_MAP_PARAMETERS = ("virtual_mailbox_domains", "virtual_alias_domains", "relay_domains",
                           "virtual_mailbox_maps", "virtual_alias_maps", "transport_maps",
                           "smtpd_sender_login_maps")
-MAIN_CF_SNIPPET_PARAMETERS = MAIN_CF_MAP_PARAMETERS + ("smtpd_recipient_restrictions", "recipient_delimiter")
+MAIN_CF_SNIPPET_PARAMETERS = MAIN_CF_MAP_PARAMETERS + ("recipient_delimiter",)
+
+
+def recipient_access_restriction(postfix_dir: Path) -> str:
+    """The restriction that refuses inactive mailboxes and aliases at RCPT time (access(5)). It
+    answers only for them (DUNNO otherwise), so it goes first in smtpd_recipient_restrictions,
+    before any permit_* of the admin's that would accept the recipient without asking it."""
+    return f"check_recipient_access proxy:pgsql:{postfix_dir / 'recipient_access.cf'}"
+
+
+# docs/mailstack.md step 3, for the default --out /etc/mailadmin: ours first, then the admin's own
+# list, whatever it is (empty in Debian's stock main.cf). Postfix lists take blanks or commas.
+RECIPIENT_RESTRICTIONS_STEP = (
+    'postconf -e "smtpd_recipient_restrictions = '
+    + recipient_access_restriction(Path("/etc/mailadmin/postfix"))
+    + ' $(postconf -h smtpd_recipient_restrictions)"'
+)
 
 
 def render_main_cf_snippet(postfix_dir: Path, recipient_delimiter: str = "+") -> str:
     def maps_for(setting: str) -> str:
         return ", ".join(f"proxy:pgsql:{postfix_dir / (m.name + '.cf')}" for m in POSTFIX_MAPS
                          if m.setting == setting)
-    settings = MAIN_CF_MAP_PARAMETERS
     lines = ["# mailadmin: append to main.cf (generated by `manage.py mailconfig`).",
              "# Lookups go through proxymap, so chrooted daemons and a single pool of",
              "# database connections serve them."]
-    lines += [f"{setting} = {maps_for(setting)}" for setting in settings]
-    # Inactive mailboxes and aliases are refused at RCPT time. Postfix's default for
-    # smtpd_recipient_restrictions is empty and stock Debian main.cf leaves it so; where main.cf
-    # already has a value, this replaces it: put your own restrictions after ours on this line
-    # (docs/mailstack.md). Postfix's default proxy_read_maps already allows this lookup.
-    lines += [f"smtpd_recipient_restrictions = check_recipient_access {maps_for('smtpd_recipient_restrictions')}"]
+    lines += [f"{setting} = {maps_for(setting)}" for setting in MAIN_CF_MAP_PARAMETERS]
     # Plus-addressing: Postfix looks name+tag@ up, then name@, before the catch-all @domain.
-    lines += [f"recipient_delimiter = {_postfix_quote(recipient_delimiter)}"]
-    # Additive to the distribution's main.cf: the snippet sets only the parameters above, which a
-    # stock Debian main.cf leaves at their empty defaults. It must not set proxy_read_maps:
-    # Postfix's default already names all seven parameters, and replacing it drops the rest
-    # (Debian's stock local_recipient_maps = proxy:unix:passwd.byname then kills every smtpd);
-    # main.cf cannot append to a parameter ("$proxy_read_maps ..." is a macro loop).
-    lines += ["# proxy_read_maps is left at Postfix's default, which already allows these lookups.", ""]
+    lines += [f"recipient_delimiter = {validate_recipient_delimiter(recipient_delimiter)}"]
+    lines += ["# Inactive mailboxes and aliases are refused at RCPT time by",
+              f"#   {recipient_access_restriction(postfix_dir)}",
+              "# put first in your smtpd_recipient_restrictions, ahead of your own (docs/mailstack.md, step 3).",
+              # Additive to the distribution's main.cf: it must not set proxy_read_maps. Postfix's
+              # default already names all these parameters, and replacing it drops the rest
+              # (Debian's stock local_recipient_maps = proxy:unix:passwd.byname then kills every
+              # smtpd); main.cf cannot append to a parameter ("$proxy_read_maps ..." is a macro loop).
+              "# proxy_read_maps is left at Postfix's default, which already allows these lookups.", ""]
     return "\n".join(lines)
 
 
@@ -356,6 +452,17 @@ def render_dovecot_sql(options: MailConfigOptions) -> str:
     ])
 
 
+def render_dovecot_app_password_sql(options: MailConfigOptions) -> str:
+    """dovecot-app-passwords.conf.ext (2.3): the second passdb, for app passwords."""
+    return "\n".join([
+        "# Dovecot SQL passdb for app passwords (generated by `manage.py mailconfig`; see docs/mailstack.md).",
+        "driver = pgsql",
+        f"connect = {_dovecot_connect(options, options.reader_role, options.reader_password)}",
+        f"password_query = {DOVECOT_APP_PASSWORD_QUERY}",
+        "",
+    ])
+
+
 def render_dovecot_dict(options: MailConfigOptions) -> str:
     blocks = [
         "# Dovecot quota dict (generated by `manage.py mailconfig`; see docs/mailstack.md).",
@@ -365,6 +472,28 @@ def render_dovecot_dict(options: MailConfigOptions) -> str:
         blocks += ["map {", f"  pattern = {pattern}", "  table = quota_usage",
                    "  username_field = username", f"  value_field = {column}", "}"]
     return "\n".join(blocks + [""])
+
+
+def _dict_listener(options: MailConfigOptions) -> str:
+    """The dict socket's listener, the same in 2.3 and 2.4: mail processes run with the vmail uid
+    and gid from the userdb and reach Dovecot's dict through it, by the group (Dovecot takes a
+    group name here, not a number: the name of --gid on the mail host)."""
+    if not GROUP_NAME_RE.fullmatch(options.vmail_group or ""):
+        raise ValueError(f"vmail group {options.vmail_group!r}: not a group name")
+    return "\n".join([
+        "# Mail processes run with the vmail group and must reach the dict service.",
+        "service dict {",
+        "  unix_listener dict {",
+        "    mode = 0660",
+        f"    group = {options.vmail_group}",
+        "  }",
+        "}",
+    ])
+
+
+# Inside `protocol lmtp`, for both versions.
+LMTP_QUOTA_CHECK = ("  # Refuse over-quota mail at RCPT time, so Postfix gets the answer while the sender is connected.\n"
+                    "  lmtp_rcpt_check_quota = yes")
 
 
 def render_dovecot_snippet(dovecot_dir: Path, options: MailConfigOptions) -> str:
@@ -378,6 +507,11 @@ recipient_delimiter = {_postfix_quote(options.recipient_delimiter)}
 passdb {{
   driver = sql
   args = {sql}
+}}
+# App passwords: tried when the mailbox password does not match (docs/mailstack.md).
+passdb {{
+  driver = sql
+  args = {dovecot_dir / "dovecot-app-passwords.conf.ext"}
 }}
 userdb {{
   driver = sql
@@ -397,17 +531,9 @@ plugin {{
   # from the userdb's quota_rule (the mailbox quota). no-unset keeps the row on recalc.
   quota = dict:User quota::no-unset:proxy::quota
 }}
-# Mail processes run as the vmail user and must reach the dict proxy.
-service dict {{
-  unix_listener dict {{
-    mode = 0660
-    user = vmail
-    group = vmail
-  }}
-}}
-# Refuse over-quota mail at RCPT time, so Postfix gets the answer while the sender is connected.
+{_dict_listener(options)}
 protocol lmtp {{
-  lmtp_rcpt_check_quota = yes
+{LMTP_QUOTA_CHECK}
 }}
 """ + render_dovecot_vacation_lastlogin_snippet(dovecot_dir)
 
@@ -477,6 +603,13 @@ passdb sql {{
   default_password_scheme = ARGON2ID
   query = {DOVECOT24_PASSWORD_QUERY}
 }}
+# App passwords: tried when the mailbox password does not match; SQL sees only the SHA-256 of
+# the typed password (docs/mailstack.md).
+# Its block is not named "sql", so the query is written by its full name, passdb_sql_query.
+passdb app_passwords {{
+  driver = sql
+  sql_query = {DOVECOT24_APP_PASSWORD_QUERY}
+}}
 # Hashes imported from another panel ({{MD5-CRYPT}}, {{PLAIN-MD5}}, ...) keep working, as on 2.3:
 # 2.4 refuses these "weak" schemes unless allowed. The panel writes only {{ARGON2ID}} and
 # upgrades an old hash at the user's next /me/ login (docs/password-schemes.md).
@@ -522,17 +655,9 @@ dict_server {{
 {quota_maps}
   }}
 }}
-# Mail processes run as the vmail user and must reach the dict server.
-service dict {{
-  unix_listener dict {{
-    mode = 0660
-    user = vmail
-    group = vmail
-  }}
-}}
+{_dict_listener(options)}
 protocol lmtp {{
-  # Refuse over-quota mail at RCPT time, so Postfix gets the answer while the sender is connected.
-  lmtp_rcpt_check_quota = yes
+{LMTP_QUOTA_CHECK}
   # LMTP recipients are full addresses too (Debian 13's conf.d/20-lmtp.conf strips the domain).
   auth_username_format = %{{user | lower}}
 }}
@@ -581,6 +706,7 @@ def write_config(out: Path, options: MailConfigOptions, *, postfix_group: str | 
         if (out / sub).is_symlink():
             # SECURITY: a planted link would send files holding passwords elsewhere.
             raise ValueError(f"{out / sub} is a symbolic link; refusing to write through it")
+    validate_options(options)
     postfix_dir = (out / "postfix").resolve()
     dovecot_dir = (out / "dovecot").resolve()
     postfix_dir.mkdir(parents=True, exist_ok=True)
@@ -601,6 +727,8 @@ def write_config(out: Path, options: MailConfigOptions, *, postfix_group: str | 
     write(dovecot_dir / "dovecot-dict-sql.conf.ext", render_dovecot_dict(options), True, dovecot_group)
     write(dovecot_dir / SIEVE_DICT_FILE, render_dovecot_sieve_dict(options), True, dovecot_group)
     write(dovecot_dir / LAST_LOGIN_DICT_FILE, render_dovecot_last_login_dict(options), True, dovecot_group)
+    write(dovecot_dir / "dovecot-app-passwords.conf.ext", render_dovecot_app_password_sql(options), True,
+          dovecot_group)
     write(dovecot_dir / "conf.snippet", render_dovecot_snippet(dovecot_dir, options), False)
     return written
 
@@ -617,6 +745,8 @@ def explainable_queries(mail_root: str = "/var/vmail", uid: int = 5000, gid: int
     queries["dovecot_password_query"] = DOVECOT_PASSWORD_QUERY.replace("%u", "john@example.org")
     queries["dovecot_user_query"] = dovecot_user_query(options).replace("%u", "john@example.org")
     queries.update(_explainable_vacation_lastlogin_queries())
+    queries["dovecot_app_password_query"] = (DOVECOT_APP_PASSWORD_QUERY.replace("%{sha256:password}", "ab" * 32)
+                                             .replace("%u", "john@example.org").replace("%s", "imap"))
     return queries
 
 

@@ -28,7 +28,8 @@ What it reproduces (Postfix 3.7-3.10; the tables are those of domains/mailstack.
   table); one in a virtual mailbox domain goes to Dovecot over LMTP, which refuses unknown or
   inactive users and, with `lmtp_rcpt_check_quota`, full mailboxes.
 * `smtpd_sender_login_maps` (reject_sender_login_mismatch): the logins that own a sender
-  address, looked up like a recipient (full, without extension, `@domain`).
+  address, looked up like a recipient (full, without extension, `@domain`): the mailbox
+  itself, the mailboxes an alias names, and explicit send-as grants (mailaccess.SenderGrant).
 """
 from __future__ import annotations
 
@@ -87,6 +88,8 @@ class Rows:
     known_addresses: set[str] = field(default_factory=set)
     missing_domains: set[str] = field(default_factory=set)
     missing_addresses: set[str] = field(default_factory=set)
+    # Send-as grants: address -> the mailboxes granted it (sender_grant rows).
+    grants: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, domains: Iterable[DomainRow] = (), alias_domains: Iterable[AliasDomainRow] = (),
@@ -114,6 +117,12 @@ class Rows:
         if not self.complete and address not in self.known_addresses:
             self.missing_addresses.add(address)
         return self.aliases.get(address)
+
+    def grantees(self, address: str) -> tuple[str, ...]:
+        """The mailboxes explicitly granted to send as `address` (loaded with the address)."""
+        if not self.complete and address not in self.known_addresses:
+            self.missing_addresses.add(address)
+        return self.grants.get(address, ())
 
     @property
     def missing(self) -> bool:
@@ -153,6 +162,8 @@ class Resolution:
     error: str = ""      # recursion_limit | expansion_limit: the whole message is deferred (4.6.0)
     cycle: list[str] = field(default_factory=list)
     senders: list[str] = field(default_factory=list)   # logins that may send as `address`
+    # Why each may: {"login", "reason" (mailbox | alias | grant), "via" (the address that matched)}.
+    sender_reasons: list[dict] = field(default_factory=list)
 
     @property
     def mailboxes(self) -> list[str]:
@@ -170,6 +181,7 @@ class Resolution:
             "recipients": [{"address": o.address, "result": o.result, "mailbox": o.mailbox}
                            for o in self.outcomes],
             "senders": self.senders,
+            "sender_reasons": self.sender_reasons,
         }
 
 
@@ -297,21 +309,27 @@ class Model:
         """virtual_mailbox_maps (the answer is the maildir; here, the address)."""
         return self.t_self(key)
 
-    def t_sender_login(self, key: str) -> list[str] | None:
-        """sender_login_maps: the active mailbox itself, and the active mailboxes an active,
-        non-forwarding alias names, for the address or its alias-domain form. Catch-alls and
-        forwardings grant nothing (the query uses %u, so Postfix skips it for @domain)."""
+    def sender_owners(self, key: str) -> list[tuple[str, str, str]]:
+        """sender_login_maps with reasons: (login, reason, matched address) for the active
+        mailbox itself ("mailbox"), the active mailboxes an active, non-forwarding alias names
+        ("alias") and the active mailboxes granted the address ("grant"), for the address or
+        its alias-domain form. Catch-alls and forwardings grant nothing (the query uses %u, so
+        Postfix skips it for @domain)."""
         local, domain = split(key)
         if not local or not domain:
-            return None
-        owners: list[str] = []
+            return []
+        owners: list[tuple[str, str, str]] = []
         for address in filter(None, [key, self._via_alias_domain(key)]):
             if self.t_self(address):
-                owners.append(address)
+                owners.append((address, "mailbox", address))
             alias = self.rows.alias(address)
             if alias and alias.active and not alias.forwarding and self.live(split(address)[1]):
-                owners += [d for d in alias.destinations if self.t_self(d)]
-        return sorted(set(owners)) or None
+                owners += [(d, "alias", address) for d in alias.destinations if self.t_self(d)]
+            owners += [(m, "grant", address) for m in self.rows.grantees(address) if self.t_self(m)]
+        return owners
+
+    def t_sender_login(self, key: str) -> list[str] | None:
+        return sorted({login for login, _reason, _via in self.sender_owners(key)}) or None
 
     def table(self, name: str) -> Callable[[str], list[str] | None]:
         """One map by its domains/mailstack.py name, for comparison with `postmap -q`."""
@@ -456,6 +474,10 @@ class Model:
             if not error:
                 resolution.outcomes = [self.outcome(a) for a in final]
         resolution.senders = self.senders(address)
+        found = self.find(address, [("sender_login_maps", self.t_sender_login)])
+        if found:
+            resolution.sender_reasons = [{"login": login, "reason": reason, "via": via}
+                                         for login, reason, via in dict.fromkeys(self.sender_owners(found[1]))]
         return resolution
 
 

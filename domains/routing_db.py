@@ -1,69 +1,134 @@
 """The database side of domains/routing.py: load the rows an address reaches, not the world.
 
-A resolution asks for the domains and addresses it needs (`Rows.missing_*`); the loader
-fetches them two queries per round (names, then addresses), together with what they
-obviously lead to (an address's domain and catch-all, an alias's destinations, the
-alias-domain form), and runs the model again until it asks for nothing new.
+For a write's check, one recursive query fetches every address whose expansion reaches the
+changed ones and everything their expansions read (`_AFFECTED_SQL`); for the explainer, one
+small query per level (`load`). The model then runs on those rows, and asks for anything the
+queries did not foresee (`Rows.missing_*`: an address without its recipient_delimiter
+extension, a graph past the bounds), which is fetched one level per round until it asks for
+nothing new.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Iterable
 
 from django.conf import settings as django_settings
-from django.db import connection
+from django.db import connection, transaction
 
 from .routing import AliasDomainRow, AliasRow, DomainRow, MailboxRow, Model, Problem, Rows, Settings, problems, split
 
 # A write checks the addresses that reach the changed one; past this many it stops looking
 # (a fan-in this wide is a mailing list, not an alias chain).
 MAX_AFFECTED = 500
+# How many addresses the one-query prefetch reaches before it leaves the rest to `_converge`.
+MAX_REACH = 2000
+# More addresses than this in one check are a batch (see routing_problems).
+BATCH_ADDRESSES = 50
 
 
 def routing_settings() -> Settings:
     return Settings(recipient_delimiter=getattr(django_settings, "MAILADMIN_RECIPIENT_DELIMITER", ""))
 
 
-# One round trip per round: the domains and alias domains of the addresses, then the
-# mailboxes and aliases at the addresses, their @domain catch-alls and alias-domain forms.
-_FETCH_SQL = """
-WITH k AS (SELECT unnest(%(addresses)s::varchar[]) AS address),
-names AS (SELECT split_part(address, '@', 2) AS name FROM k UNION SELECT unnest(%(domains)s::varchar[])),
+# The rows at addresses `k` (and at the domain names `%(domains)s`): the domains and alias
+# domains of the addresses, then the mailboxes and aliases at the addresses, their @domain
+# catch-alls and alias-domain forms. `k` is defined by the query that includes this. (`= ANY
+# (ARRAY(...))`, not `IN (...)`, and UNION ALL: the planner cannot size these CTEs, and would
+# scan the tables, or set up hash tables for millions of rows, to find a handful.)
+_ROWS_OF_K = """
+names AS (SELECT split_part(address, '@', 2) AS name FROM k UNION ALL SELECT unnest(%(domains)s::varchar[])),
 ad AS (SELECT ad.name, ad.active, t.name AS target FROM alias_domain ad JOIN domain t ON t.id = ad.target_id
-       WHERE ad.name IN (SELECT name FROM names)),
-wanted AS (SELECT address FROM k UNION SELECT '@' || name FROM names
-           UNION SELECT split_part(k.address, '@', 1) || '@' || ad.target FROM k JOIN ad ON ad.name = split_part(k.address, '@', 2)
-           UNION SELECT '@' || target FROM ad)
+       WHERE ad.name = ANY(ARRAY(SELECT name FROM names))),
+wanted AS (SELECT address FROM k UNION ALL SELECT '@' || name FROM names
+           UNION ALL SELECT split_part(k.address, '@', 1) || '@' || ad.target FROM k JOIN ad ON ad.name = split_part(k.address, '@', 2)
+           UNION ALL SELECT '@' || target FROM ad)
 SELECT 'd', d.name, d.active, d.backup_mx, NULL, 0, 0, NULL::varchar[] FROM domain d
- WHERE d.name IN (SELECT name FROM names UNION SELECT target FROM ad)
+ WHERE d.name = ANY(ARRAY(SELECT name FROM names UNION ALL SELECT target FROM ad))
 UNION ALL SELECT 'ad', name, active, false, target, 0, 0, NULL FROM ad
 UNION ALL SELECT 'm', m.address, m.active, false, NULL, m.quota_bytes, coalesce(q.bytes, 0), NULL FROM mailbox m
- LEFT JOIN quota_usage q ON q.username = m.address WHERE m.address IN (SELECT address FROM wanted)
+ LEFT JOIN quota_usage q ON q.username = m.address WHERE m.address = ANY(ARRAY(SELECT address FROM wanted))
 UNION ALL SELECT CASE WHEN a.mailbox_id IS NULL THEN 'a' ELSE 'f' END, a.address, a.active, false, NULL, 0, 0,
- a.destinations FROM alias a WHERE a.address IN (SELECT address FROM wanted)
+ a.destinations FROM alias a WHERE a.address = ANY(ARRAY(SELECT address FROM wanted))
+UNION ALL SELECT 'g', g.address, true, false, NULL, 0, 0, ARRAY[m.address]::varchar[] FROM sender_grant g
+ JOIN mailbox m ON m.id = g.mailbox_id WHERE g.address = ANY(ARRAY(SELECT address FROM wanted))
+UNION ALL SELECT 'k', address, false, false, NULL, 0, 0, NULL FROM k
+"""
+
+# One level: the rows at the given addresses.
+_FETCH_SQL = "WITH k AS (SELECT unnest(%(addresses)s::varchar[]) AS address)," + _ROWS_OF_K
+
+# Every level at once, both directions, in one round trip (the write-time check):
+# `up`, the addresses whose expansion names a given address, directly, through an alias
+# domain (name@alias-domain for name@target) or through other aliases (GIN index on
+# alias.destinations; catch-alls are not followed: no address names them); `down`, everything
+# the expansion of those addresses reaches (the address, its @domain catch-all, its
+# alias-domain rewrite, then each alias's destinations, again). Both stop at a bound: the
+# model asks for anything past it, and `model_for` fetches it. UNION ALL, not UNION, in both:
+# PostgreSQL evaluates them lazily, so the LIMITs end them even around a loop (which is what
+# the check is there to find), and a UNION would set up a hash table sized for the planner's
+# millions of estimated rows on every call.
+_AFFECTED_SQL = """
+WITH RECURSIVE up(address) AS (
+    SELECT unnest(%(addresses)s::varchar[])
+    UNION ALL
+    SELECT a.address FROM up
+    CROSS JOIN LATERAL (SELECT up.address AS form
+                        UNION ALL SELECT split_part(up.address, '@', 1) || '@' || ad.name
+                        FROM domain t JOIN alias_domain ad ON ad.target_id = t.id
+                        WHERE t.name = split_part(up.address, '@', 2) AND %(upstream)s) forms
+    CROSS JOIN LATERAL (SELECT a.address FROM alias a WHERE a.destinations @> ARRAY[forms.form]::varchar[]
+                        AND a.address NOT LIKE '@%%' OFFSET 0) a
+    WHERE %(upstream)s
+),
+affected AS (SELECT address FROM up LIMIT {MAX_AFFECTED}),
+down(address) AS (
+    SELECT address FROM affected
+    UNION ALL
+    SELECT d.address FROM down
+    CROSS JOIN LATERAL (SELECT down.address AS key UNION ALL SELECT '@' || split_part(down.address, '@', 2)
+                        UNION ALL SELECT x.key FROM alias_domain ad JOIN domain t ON t.id = ad.target_id,
+                        LATERAL (VALUES (split_part(down.address, '@', 1) || '@' || t.name), ('@' || t.name)) x(key)
+                        WHERE ad.name = split_part(down.address, '@', 2)) keys
+    CROSS JOIN LATERAL (SELECT a.destinations FROM alias a WHERE a.address = keys.key LIMIT 1) a
+    CROSS JOIN LATERAL unnest(a.destinations) d(address)
+),
+k AS (SELECT address FROM down LIMIT {MAX_REACH}),""".format(MAX_AFFECTED=MAX_AFFECTED, MAX_REACH=MAX_REACH) + _ROWS_OF_K + """
+UNION ALL SELECT 'up', address, false, false, NULL, 0, 0, NULL FROM affected
 """
 
 
-def _fetch(rows: Rows, domains: set[str], addresses: set[str]) -> set[str]:
-    """Fetch these names into `rows` (one query); return the addresses the fetched rows lead to."""
-    addresses = {a for a in addresses if a} - rows.known_addresses
-    domains = {d for d in domains if d} - rows.known_domains
-    if not addresses and not domains:
-        return set()
+# _AFFECTED_SQL as a server-side prepared statement ($1 addresses, $2 upstream), and the
+# (psycopg) connections it is prepared on.
+_REACH_PREPARE = ("PREPARE mailadmin_routing_reach(varchar[], boolean) AS "
+                  + _AFFECTED_SQL.replace("%(addresses)s", "$1").replace("%(upstream)s", "$2")
+                  .replace("%(domains)s", "'{}'").replace("%%", "%"))
+_prepared: weakref.WeakSet = weakref.WeakSet()
+
+
+def _store(rows: Rows, domains: set[str], result) -> tuple[set[str], list[str]]:
+    """Put the rows of a `_ROWS_OF_K` query into `rows`, and note what it looked for (its
+    `names` and `wanted`), found or not. Returns (the addresses the fetched aliases lead to,
+    the `up` addresses)."""
     leads: set[str] = set()
-    with connection.cursor() as cursor:
-        cursor.execute(_FETCH_SQL, {"addresses": sorted(addresses), "domains": sorted(domains)})
-        for kind, name, active, backup_mx, target, quota, used, destinations in cursor.fetchall():
-            if kind == "d":
-                rows.domains[name] = DomainRow(name, active, backup_mx)
-                rows.known_domains.add(name)
-            elif kind == "ad":
-                rows.alias_domains[name] = AliasDomainRow(name, target, active)
-            elif kind == "m":
-                rows.mailboxes[name] = MailboxRow(name, active, quota, used)
-            else:
-                rows.aliases[name] = AliasRow(name, tuple(destinations), active, kind == "f")
-                leads |= set(destinations)
-    # What the query looked for, found or not (the same sets as its `names` and `wanted`).
+    addresses: set[str] = set()
+    up: list[str] = []
+    for kind, name, active, backup_mx, target, quota, used, destinations in result:
+        if kind == "d":
+            rows.domains[name] = DomainRow(name, active, backup_mx)
+        elif kind == "ad":
+            rows.alias_domains[name] = AliasDomainRow(name, target, active)
+        elif kind == "m":
+            rows.mailboxes[name] = MailboxRow(name, active, quota, used)
+        elif kind == "k":
+            addresses.add(name)
+        elif kind == "up":
+            up.append(name)
+        elif kind == "g":   # a send-as grant: the grantee mailbox is loaded next round
+            rows.grants[name] = rows.grants.get(name, ()) + tuple(destinations)
+            leads |= set(destinations)
+        else:
+            rows.aliases[name] = AliasRow(name, tuple(destinations), active, kind == "f")
+            leads |= set(destinations)
     names = domains | {split(a)[1] for a in addresses}
     rows.known_domains |= names
     wanted = set(addresses) | {"@" + n for n in names}
@@ -77,11 +142,43 @@ def _fetch(rows: Rows, domains: set[str], addresses: set[str]) -> set[str]:
             rows.known_domains.add(target)
             wanted.add("@" + target)
     rows.known_addresses |= wanted
-    return leads - rows.known_addresses
+    return leads - rows.known_addresses, up
+
+
+def _fetch(rows: Rows, domains: set[str], addresses: set[str]) -> set[str]:
+    """Fetch these names into `rows` (one query); return the addresses the fetched rows lead to."""
+    addresses = {a for a in addresses if a} - rows.known_addresses
+    domains = {d for d in domains if d} - rows.known_domains
+    if not addresses and not domains:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(_FETCH_SQL, {"addresses": sorted(addresses), "domains": sorted(domains)})
+        return _store(rows, domains, cursor.fetchall())[0]
+
+
+def _fetch_reach(rows: Rows, addresses: list[str], *, upstream: bool) -> list[str]:
+    """Fetch, in one query, what the expansion of `addresses` reads and (`upstream`) the
+    addresses reaching them and what theirs reads; return `addresses` and those reaching them."""
+    # Planning this query costs more than running it, so it is a prepared statement, planned
+    # once per connection (generic plan). JIT off: the planner sizes a recursive CTE
+    # pessimistically (ten times its first term, per level), which puts the query past
+    # jit_above_cost, and JIT compilation would then take a second or two. Both settings are
+    # LOCAL: a write's check runs inside the write's transaction, and they end with it.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if connection.connection not in _prepared:
+            cursor.execute(_REACH_PREPARE)   # PREPARE outlives a rollback: the session's
+            _prepared.add(connection.connection)
+        cursor.execute("SELECT set_config('jit', 'off', true), "
+                       "set_config('plan_cache_mode', 'force_generic_plan', true)")
+        cursor.execute("EXECUTE mailadmin_routing_reach(%s, %s)", [addresses, upstream])
+        _leads, up = _store(rows, set(), cursor.fetchall())
+    return list(dict.fromkeys(addresses + up))[:MAX_AFFECTED]
 
 
 def load(addresses: Iterable[str], *, rounds: int = 4) -> Rows:
-    """The rows the expansion of `addresses` reads (prefetched `rounds` levels deep)."""
+    """The rows the expansion of `addresses` reads, prefetched `rounds` levels deep, one small
+    query per level (for the explainer: outside a transaction, `_fetch_reach` would cost a
+    BEGIN, its SET LOCAL and a COMMIT more, and a chain is rarely more than two levels deep)."""
     rows = Rows()
     frontier = {a.lower() for a in addresses}
     for _ in range(rounds):
@@ -91,25 +188,30 @@ def load(addresses: Iterable[str], *, rounds: int = 4) -> Rows:
     return rows
 
 
-def model_for(addresses: Iterable[str], run) -> Model:
-    """A model holding every row `run(model)` reads: runs it, fetches what it missed, again."""
-    addresses = list(addresses)
-    model = Model(load(addresses), routing_settings())
+def _converge(model: Model, run):
+    """Run `run(model)` until it reads no row the model lacks (fetching what it missed between
+    runs); return the last run's result, computed on every row it needed."""
     for _ in range(100):
         model.rows.missing_domains.clear()
         model.rows.missing_addresses.clear()
-        run(model)
+        result = run(model)
         if not model.rows.missing:
-            return model
+            return result
         _fetch(model.rows, set(model.rows.missing_domains), set(model.rows.missing_addresses))
     raise RuntimeError("routing rows did not converge")
+
+
+def model_for(addresses: Iterable[str], run) -> Model:
+    """A model holding every row `run(model)` reads (starting from the reach of `addresses`)."""
+    model = Model(load(addresses), routing_settings())
+    _converge(model, run)
+    return model
 
 
 def resolve(address: str):
     """The full `Resolution` of one address, from the database (see domains/routing.py)."""
     address = address.strip().lower()
-    model = model_for([address], lambda m: m.resolve(address))
-    return model.resolve(address)
+    return _converge(Model(load([address]), routing_settings()), lambda m: m.resolve(address))
 
 
 def addresses_reaching(addresses: Iterable[str], *, limit: int = MAX_AFFECTED) -> list[str]:
@@ -141,6 +243,16 @@ def addresses_naming_domain(name: str) -> list[str]:
 
 def routing_problems(addresses: Iterable[str], *, upstream: bool = True) -> list[Problem]:
     """What Postfix would fail on, for `addresses` and (`upstream`) the addresses that reach them."""
-    affected = [a for a in (addresses_reaching(addresses) if upstream else addresses) if not a.startswith("@")]
-    model = model_for(affected, lambda m: problems(m, affected))
-    return problems(model, affected)
+    addresses = list(dict.fromkeys(a.lower() for a in addresses))
+    if len(addresses) > BATCH_ADDRESSES:
+        # A batch (CSV or Postfixadmin import: thousands of new addresses) is past the one
+        # query's fixed bounds, which would drop addresses from the check: load it level by
+        # level, with room for MAX_AFFECTED upstream addresses beyond those given.
+        reaching = addresses_reaching(addresses, limit=len(addresses) + MAX_AFFECTED) if upstream else addresses
+        affected = [a for a in reaching if not a.startswith("@")]
+        model = model_for(affected, lambda m: problems(m, affected))
+        return problems(model, affected)
+    rows = Rows()
+    affected = _fetch_reach(rows, addresses, upstream=upstream)
+    affected = [a for a in affected if not a.startswith("@")]
+    return _converge(Model(rows, routing_settings()), lambda m: problems(m, affected))

@@ -33,6 +33,19 @@ RCPT = {
 }
 
 
+SENDER_REASONS = {
+    "mailbox": lambda r: _("%(login)s: the mailbox itself") % r,
+    "alias": lambda r: _("%(login)s: the alias %(via)s delivers to it") % r,
+    "grant": lambda r: _("%(login)s: granted the right to send as %(via)s") % r,
+}
+
+
+def sender_reasons(resolution: Resolution, visible: Callable[[str], bool] = lambda address: True) -> list[str]:
+    """“Who may send as X” with why, one sentence per login and reason, visible logins only."""
+    return [SENDER_REASONS[r["reason"]]({"login": address_display(r["login"]), "via": address_display(r["via"])})
+            for r in resolution.sender_reasons if visible(r["login"])]
+
+
 def describe(resolution: Resolution, visible: Callable[[str], bool] = lambda address: True) -> dict:
     """Sentences for each step, final recipient and sender. `visible(address)` says whether the
     reader may see an address's own routing; others are named, not explained."""
@@ -76,6 +89,7 @@ def describe(resolution: Resolution, visible: Callable[[str], bool] = lambda add
     others = len(resolution.senders) - len(senders)
     return {"address": address_display(resolution.address), "rcpt": RCPT[resolution.rcpt](),
             "steps": steps, "outcomes": outcomes, "senders": senders, "other_senders": others,
+            "sender_reasons": sender_reasons(resolution, visible),
             "error": resolution.error}
 
 

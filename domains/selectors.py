@@ -41,23 +41,33 @@ def _sees_everything(user: Admin) -> bool:
     return isinstance(user, Admin) and user.is_authenticated and user.is_active and user.is_superadmin
 
 
+def domain_ids_for(user: Admin) -> list[int]:
+    """The ids of the domains `user` administers, as a list (one small query).
+
+    Scoped lists filter on this list rather than on a `domain IN (SELECT ...)` subquery:
+    PostgreSQL plans the subquery for an average domain (about 100 mailboxes), so a domain
+    admin's 20,000-mailbox list sorted all 20,000 rows (75 ms); with the ids as constants it
+    uses the column statistics and reads the first page from the address index (0.2 ms)."""
+    return list(domains_for(user).values_list("pk", flat=True))
+
+
 def mailboxes_for(user: Admin) -> QuerySet[Mailbox]:
     # A superadmin's scope is the whole table: no "domain IN (all domains)" semi-join to count through.
     if _sees_everything(user):
         return Mailbox.objects.all()
-    return Mailbox.objects.filter(domain__in=domains_for(user))
+    return Mailbox.objects.filter(domain_id__in=domain_ids_for(user))
 
 
 def aliases_for(user: Admin) -> QuerySet[Alias]:
     if _sees_everything(user):
         return Alias.objects.all()
-    return Alias.objects.filter(domain__in=domains_for(user))
+    return Alias.objects.filter(domain_id__in=domain_ids_for(user))
 
 
 def alias_domains_for(user: Admin) -> QuerySet[AliasDomain]:
     if _sees_everything(user):
         return AliasDomain.objects.all()
-    return AliasDomain.objects.filter(target__in=domains_for(user))
+    return AliasDomain.objects.filter(target_id__in=domain_ids_for(user))
 
 
 def _get(queryset: QuerySet, **lookup):
@@ -249,9 +259,9 @@ def dashboard_totals(user: Admin) -> dict:
 def _dashboard_totals(user: Admin) -> dict:
     superadmin = getattr(user, "is_superadmin", False)
     domains = Domain.objects.all() if superadmin else domains_for(user)
-    mailboxes = Mailbox.objects.all() if superadmin else Mailbox.objects.filter(domain__in=domains_for(user))
-    aliases = Alias.objects.all() if superadmin else Alias.objects.filter(domain__in=domains_for(user))
-    usage = QuotaUsage.objects.all() if superadmin else QuotaUsage.objects.filter(mailbox__domain__in=domains_for(user))
+    mailboxes = Mailbox.objects.all() if superadmin else Mailbox.objects.filter(domain_id__in=domain_ids_for(user))
+    aliases = Alias.objects.all() if superadmin else Alias.objects.filter(domain_id__in=domain_ids_for(user))
+    usage = QuotaUsage.objects.all() if superadmin else QuotaUsage.objects.filter(mailbox__domain_id__in=domain_ids_for(user))
     totals = domains.aggregate(domains=Count("pk"), active_domains=Count("pk", filter=Q(active=True)))
     totals |= mailboxes.aggregate(mailboxes=Count("pk"), inactive_mailboxes=Count("pk", filter=Q(active=False)),
                                   quota_allocated=Coalesce(Sum("quota_bytes"), 0))
@@ -288,3 +298,19 @@ def external_forwardings(domain: Domain) -> list[Alias]:
     local = set(Domain.objects.filter(name__in=targets).values_list("name", flat=True))
     local |= set(AliasDomain.objects.filter(name__in=targets).values_list("name", flat=True))
     return [f for f in forwardings if any(d.rsplit("@", 1)[-1] not in local for d in f.destinations)]
+
+
+def unserved_addresses(mailbox_model=Mailbox, alias_model=Alias, local_part_re: str | None = None,
+                       alias_address_re: str | None = None) -> list[tuple[str, str]]:
+    """[("mailbox" | "alias", address)], sorted, for every mailbox and named alias whose address
+    name is outside the set the whole stack serves (models.LOCAL_PART_SQL_RE, docs/mailstack.md):
+    rows from before that rule, which migration domains 0007 must not meet. Forwardings carry
+    their mailbox's address and are left to it. A migration passes its historical models and
+    its own copy of the two regular expressions (PostgreSQL `~` syntax)."""
+    from .models import ALIAS_ADDRESS_SQL_RE, LOCAL_PART_SQL_RE
+
+    local_part_re, alias_address_re = local_part_re or LOCAL_PART_SQL_RE, alias_address_re or ALIAS_ADDRESS_SQL_RE
+    mailboxes = mailbox_model.objects.exclude(local_part__regex=local_part_re).values_list("address", flat=True)
+    aliases = (alias_model.objects.filter(mailbox__isnull=True).exclude(address__regex=alias_address_re)
+               .values_list("address", flat=True))
+    return sorted([("mailbox", a) for a in mailboxes] + [("alias", a) for a in aliases], key=lambda row: row[1])

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from audit.selectors import audit_entries_for, entry_changes
 from dnscheck.selectors import with_dns_status
 from vacation.selectors import vacation_for, vacation_state
+from mailaccess.views import mailbox_access
 
 from . import references, selectors, services
 from .addresses import normalize_local_part
@@ -237,6 +238,7 @@ def mailbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "aliases": list(selectors.aliases_reaching(mailbox)[:50]),
         "entries": entries,
         **_mailbox_vacation(mailbox),
+        **mailbox_access(mailbox),   # app passwords and send-as (mailaccess)
     })
 
 

@@ -17,9 +17,11 @@ urlpatterns = [
     path("quota/", include("quota.urls")),
     path("2fa/", include("twofactor.urls")),
     path("me/", include("accounts.mailuser_urls")),
+    path("me/", include("mailaccess.mailuser_urls")),   # app passwords, send-as addresses
     path("dns/", include("dnscheck.urls")),
     path("api/v1/", api_urls()),
     path("api/tokens/", include("api.urls")),
     path("", include("vacation.urls")),
     path("", include("domains.urls")),
+    path("", include("mailaccess.urls")),   # a mailbox's app passwords and send-as grants
 ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from domains.models import Domain, Mailbox, QuotaUsage, domain_of_username
-from domains.selectors import any_term_matches, domains_for
+from domains.selectors import any_term_matches, domain_ids_for, domains_for
 
 THRESHOLDS = {"80": 0.80, "90": 0.90, "95": 0.95, "100": 1.0}
 SORTS = {
@@ -39,7 +39,7 @@ def _scoped(rows: QuerySet[QuotaUsage], user) -> QuerySet[QuotaUsage]:
     # planner its index-ordered scan over 100,000 rows.
     if getattr(user, "is_superadmin", False) and user.is_active:
         return rows
-    return rows.filter(mailbox__domain__in=domains_for(user))
+    return rows.filter(mailbox__domain_id__in=domain_ids_for(user))
 
 
 def usage_for(user, query: UsageQuery = UsageQuery(), *, all_domains: bool = False) -> QuerySet[QuotaUsage]:
@@ -70,7 +70,7 @@ def usage_for(user, query: UsageQuery = UsageQuery(), *, all_domains: bool = Fal
 def over_threshold(ratio: float, *, all_domains: bool = True, user=None, domain: Domain | None = None):
     rows = QuotaUsage.objects.select_related("mailbox", "mailbox__domain").filter(fill_ratio__gte=ratio)
     if not all_domains:
-        rows = rows.filter(mailbox__domain__in=domains_for(user))
+        rows = rows.filter(mailbox__domain_id__in=domain_ids_for(user))
     if domain is not None:
         rows = rows.filter(mailbox__domain=domain)
     return rows.order_by(F("fill_ratio").desc(nulls_last=True), "mailbox_id")

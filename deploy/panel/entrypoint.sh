@@ -6,7 +6,8 @@ python manage.py dbroles --reader-password "$MAILADMIN_READER_PASSWORD" --quota-
 python manage.py mailconfig --out /etc/mailadmin --db-host "$MAILADMIN_DB_HOST" --db-port "$MAILADMIN_DB_PORT" \
     --db-name "$MAILADMIN_DB_NAME" --reader-password "$MAILADMIN_READER_PASSWORD" \
     --quota-password "$MAILADMIN_QUOTA_PASSWORD" --mail-root "$MAILADMIN_MAIL_ROOT" \
-    --uid "$MAILADMIN_VMAIL_UID" --gid "$MAILADMIN_VMAIL_GID" --postfix-group mailconfig --dovecot-group mailconfig \
+    --uid "$MAILADMIN_VMAIL_UID" --gid "$MAILADMIN_VMAIL_GID" --vmail-group vmail \
+    --postfix-group mailconfig --dovecot-group mailconfig \
     --dovecot-version 2.3   # deploy/dovecot is Debian 12 (bookworm): Dovecot 2.3
 # Files holding a password stay 0640, group mailconfig (gid 2525 in every image): Postfix's
 # proxymap and Dovecot's dict read them as members of that group, nobody else can.

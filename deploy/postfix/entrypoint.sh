@@ -24,6 +24,9 @@ MASTER
   echo "smtpd_tls_security_level = may"
   echo "smtp_tls_security_level = may"
   echo "smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination"
+  # Inactive mailboxes and aliases refused at RCPT time (docs/mailstack.md step 3): this main.cf
+  # is written from scratch, so the panel's check is the whole list.
+  echo "smtpd_recipient_restrictions = check_recipient_access proxy:pgsql:/etc/mailadmin/postfix/recipient_access.cf"
   cat /etc/mailadmin/postfix/main.cf.snippet
 } > /etc/postfix/main.cf
 exec postfix start-fg

@@ -44,15 +44,22 @@ def test_legacy_sha512_crypt_mailbox_logs_in_and_is_upgraded(mail_stack, client,
     assert mail_stack.imap_login("jane@users.example", OLD)
 
 
+# A second Dovecot on the same generated include, with an auth cache and doveadm's HTTP API, in
+# each leg's syntax: 2.4 renamed the cleartext switch (auth_allow_cleartext) and a listener's
+# address (listen), and wants its two version settings first.
+CACHED_DOVECOT_HEADER = {
+    "2.3": "disable_plaintext_auth = no\n",
+    "2.4": "dovecot_config_version = 2.4.0\ndovecot_storage_version = 2.4.0\nauth_allow_cleartext = yes\n",
+}
+LISTEN = {"2.3": "address", "2.4": "listen"}
 CACHED_DOVECOT = """\
-instance_name = mailadmin-cache-{tag}
+{header}instance_name = mailadmin-cache-{tag}
 base_dir = {root}/cache-run
 state_dir = {root}/cache-state
 protocols = imap
 listen = 127.0.0.1
 log_path = {root}/dovecot-cache.log
 ssl = no
-disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_login_user = dovenull
 default_internal_user = dovecot
@@ -62,7 +69,7 @@ auth_cache_negative_ttl = 0
 doveadm_api_key = {api_key}
 service imap-login {{
   inet_listener imap {{
-    address = 127.0.0.1
+    {listen} = 127.0.0.1
     port = {imap_port}
   }}
   inet_listener imaps {{
@@ -71,7 +78,7 @@ service imap-login {{
 }}
 service doveadm {{
   inet_listener http {{
-    address = 127.0.0.1
+    {listen} = 127.0.0.1
     port = {http_port}
   }}
 }}
@@ -84,25 +91,26 @@ def cached_dovecot(mail_stack):
     """A second Dovecot on the same generated files, with an auth cache and doveadm's HTTP API."""
     imap_port, http_port, api_key = free_port(), free_port(), "test-api-key-123"
     conf = mail_stack.root / "dovecot-cache.conf"
-    conf.write_text(CACHED_DOVECOT.format(tag=mail_stack.root.name, root=mail_stack.root, api_key=api_key,
+    version = mail_stack.leg.dovecot_version
+    conf.write_text(CACHED_DOVECOT.format(header=CACHED_DOVECOT_HEADER[version], listen=LISTEN[version],
+                                          tag=mail_stack.root.name, root=mail_stack.root, api_key=api_key,
                                           imap_port=imap_port, http_port=http_port, config_dir=mail_stack.config_dir))
+    leg = mail_stack.leg
     with open(mail_stack.root / "start.log", "ab") as out:
-        subprocess.run(["dovecot", "-c", str(conf)], stdout=out, stderr=out, check=True, timeout=30)
+        subprocess.run(leg.cmd("dovecot", "-c", str(conf)), stdout=out, stderr=out, check=True, timeout=30)
     wait_for_port(http_port)
     wait_for_port(imap_port)
 
     def auth(user, password):
-        return subprocess.run(["doveadm", "-c", str(conf), "auth", "test", user, password],
+        return subprocess.run(leg.cmd("doveadm", "-c", str(conf), "auth", "test", user, password),
                               capture_output=True, timeout=30).returncode == 0
 
-    yield {"url": f"http://127.0.0.1:{http_port}/doveadm/v1", "key": api_key, "auth": auth}
+    yield {"url": f"http://127.0.0.1:{http_port}/doveadm/v1", "key": api_key, "auth": auth,
+           "version": version, "log": mail_stack.root / "dovecot-cache.log"}
     with open(mail_stack.root / "start.log", "ab") as out:
-        subprocess.run(["doveadm", "-c", str(conf), "stop"], stdout=out, stderr=out, timeout=30)
+        subprocess.run(leg.cmd("doveadm", "-c", str(conf), "stop"), stdout=out, stderr=out, timeout=30)
 
 
-# Its own Dovecot 2.3 instance (auth cache + doveadm HTTP API): Debian 12's leg only; the
-# 2.4 syntax of that configuration is not written yet.
-@pytest.mark.parametrize("mail_stack_session", ["debian12"], indirect=True)
 def test_auth_cache_is_flushed_through_doveadm_http_api(cached_dovecot, mailbox):
     auth = cached_dovecot["auth"]
     assert auth("jane@users.example", OLD)                         # now cached
@@ -115,6 +123,18 @@ def test_auth_cache_is_flushed_through_doveadm_http_api(cached_dovecot, mailbox)
                            MAILADMIN_DOVEADM_API_KEY=cached_dovecot["key"]):
         from domains.doveadm import flush_auth_cache
 
+        if cached_dovecot["version"] == "2.4":
+            # Debian 13's Dovecot 2.4.1 cannot flush over HTTP: its doveadm worker dies on
+            # authCacheFlush, whatever the parameters (serviceStatus works on the same listener;
+            # `doveadm auth cache flush` on the command line works). The panel reports the failure
+            # and the old password stays valid until auth_cache_ttl: docs/mailstack-auth.md says
+            # so. This leg fails as soon as a Dovecot fixes it, so the docs and this test follow.
+            assert flush_auth_cache("jane@users.example") is False
+            log = cached_dovecot["log"].read_text(errors="replace")
+            assert ("Panic: file doveadm-cmd-parse.c: line 120 (doveadm_cmd_param_str): "
+                    "assertion failed: (param->type == CMD_PARAM_STR)") in log
+            assert auth("jane@users.example", OLD), "2.4.1's cache still holds the old password"
+            return
         assert flush_auth_cache("jane@users.example") is True
         services.mailbox_set_password(mailbox=mailbox, password="third passphrase!", acting_user=None)
     deadline = time.monotonic() + 5
@@ -124,9 +144,6 @@ def test_auth_cache_is_flushed_through_doveadm_http_api(cached_dovecot, mailbox)
     assert not auth("jane@users.example", OLD)
 
 
-# Its own Dovecot 2.3 instance (auth cache + doveadm HTTP API): Debian 12's leg only; the
-# 2.4 syntax of that configuration is not written yet.
-@pytest.mark.parametrize("mail_stack_session", ["debian12"], indirect=True)
 def test_flush_reports_failure_with_a_wrong_key(cached_dovecot, mailbox):
     with override_settings(MAILADMIN_DOVEADM_API_URL=cached_dovecot["url"], MAILADMIN_DOVEADM_API_KEY="wrong"):
         from domains.doveadm import flush_auth_cache

@@ -39,8 +39,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-READER_PASSWORD = "reader-" + uuid.uuid4().hex[:12]
-QUOTA_PASSWORD = "quota-" + uuid.uuid4().hex[:12]
+# Passwords with every character the generated files must escape: Dovecot 2.4's %{ and %%, quotes,
+# a backslash, main.cf's $ and #, a blank inside (mailconfig refuses one at either end).
+READER_PASSWORD = "reader-%{user} %%u \"q\" 'a\\b' $f #h-" + uuid.uuid4().hex[:12]
+QUOTA_PASSWORD = "quota-%{user} %%u \"q\" 'a\\b' $f #h-" + uuid.uuid4().hex[:12]
 VMAIL = "vmail"
 
 
@@ -93,6 +95,7 @@ class MailStack:
     mail_root: Path
     smtp_port: int
     imap_port: int
+    submission_port: int
     uid: int
     gid: int
     db_name: str
@@ -127,6 +130,25 @@ class MailStack:
         message.set_content(body + ("\n" + "x" * 76) * (size // 77 + 1 if size else 0))
         with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=30, source_address=(CLIENT_ADDRESS, 0)) as smtp:
             smtp.send_message(message, from_addr=sender, to_addrs=[to] if isinstance(to, str) else to)
+
+    def submit(self, login: str, password: str, *, sender: str, to: str, subject: str = "submitted") -> None:
+        """Send a message through the submission port as a mail program does: STARTTLS, SASL
+        login through Dovecot, then MAIL FROM `sender`. Raises smtplib.SMTPAuthenticationError
+        for a refused login, smtplib.SMTPSenderRefused or SMTPRecipientsRefused for
+        reject_sender_login_mismatch and other refusals."""
+        import ssl
+
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = sender, to, subject
+        message["Message-ID"] = f"<{uuid.uuid4().hex}@test.example>"
+        message.set_content("sent by a mail program")
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE   # the test instance's self-signed certificate
+        with smtplib.SMTP("127.0.0.1", self.submission_port, timeout=30, source_address=(CLIENT_ADDRESS, 0)) as smtp:
+            smtp.starttls(context=context)
+            smtp.login(login, password)
+            smtp.send_message(message, from_addr=sender, to_addrs=[to])
 
     def regenerate_config(self, **overrides) -> None:
         """Re-run `manage.py mailconfig` into config_dir (with option overrides, e.g. a wrong
@@ -174,8 +196,10 @@ class MailStack:
         return subprocess.run(self.leg.cmd("doveadm", "-c", str(self.dovecot_conf), *args), capture_output=True,
                               text=True, timeout=60)
 
-    def auth_test(self, user: str, password: str) -> bool:
-        return self.doveadm("auth", "test", user, password).returncode == 0
+    def auth_test(self, user: str, password: str, service: str | None = None) -> bool:
+        """`doveadm auth test` (as `service`, e.g. imap or smtp, when given: Dovecot's %s)."""
+        extra = ["-x", f"service={service}"] if service else []
+        return self.doveadm("auth", "test", *extra, user, password).returncode == 0
 
     def imap_login(self, user: str, password: str) -> bool:
         with imaplib.IMAP4("127.0.0.1", self.imap_port, timeout=15) as imap:
@@ -210,6 +234,13 @@ TEST_MAIN_CF = {
 }
 # docs/mailstack.md, "Setting it up", step 4, verbatim.
 DOCUMENTED_MAIN_CF = {"virtual_transport": "lmtp:unix:private/dovecot-lmtp"}
+# An admin's own restriction list, set before the documented steps, which must keep it in effect:
+# on Debian 13 the test client is inside mynetworks, so permit_mynetworks would accept first.
+ADMIN_BLOCKED = "blocked@example.org"
+ADMIN_RECIPIENT_RESTRICTIONS = (f"check_recipient_access inline:{{ {{ {ADMIN_BLOCKED}=REJECT Blocked by local policy }} }}, "
+                                "permit_mynetworks, reject_unauth_destination")
+# docs/mailstack.md step 3 and docs/deploy.md: Debian's passdb pam / userdb passwd off.
+DOCUMENTED_AUTH_SYSTEM_STEP = "sed -i 's/^!include auth-system.conf.ext/#&/' /etc/dovecot/conf.d/10-auth.conf"
 
 TEST_DOVECOT_CONF = """
 # --- test instance only: private paths, loopback ports ---
@@ -229,6 +260,14 @@ service imap-login {{
     port = 0
   }}
 }}
+# docs/mailstack.md, step 6 (SMTP AUTH for Postfix), with this instance's queue directory
+service auth {{
+  unix_listener {root}/postfix-queue/private/auth {{
+    mode = 0660
+    user = postfix
+    group = postfix
+  }}
+}}
 # docs/mailstack.md, step 4, with this instance's queue directory for /var/spool/postfix
 service lmtp {{
   unix_listener {root}/postfix-queue/private/dovecot-lmtp {{
@@ -238,6 +277,31 @@ service lmtp {{
   }}
 }}
 """
+
+# docs/mailstack.md, step 6: the submission service's options (postconf -P), verbatim.
+DOCUMENTED_SUBMISSION = {
+    "syslog_name": "postfix/submission",
+    "smtpd_tls_security_level": "encrypt",
+    "smtpd_tls_auth_only": "yes",
+    "smtpd_sasl_auth_enable": "yes",
+    "smtpd_sasl_type": "dovecot",
+    "smtpd_sasl_path": "private/auth",
+    "smtpd_client_restrictions": "permit_sasl_authenticated,reject",
+    "smtpd_sender_restrictions": "reject_sender_login_mismatch",
+    "smtpd_relay_restrictions": "permit_sasl_authenticated,reject",
+}
+
+
+def _self_signed_pair(root: Path) -> tuple[Path, Path]:
+    """A self-signed certificate and key under `root`, for the test instance's STARTTLS (an admin
+    gives their own certificate, docs/mailstack.md step 6)."""
+    tls = root / "smtp-tls"
+    tls.mkdir()
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                    "/CN=mx.test.example", "-keyout", str(tls / "smtp.key"), "-out", str(tls / "smtp.pem")],
+                   check=True, capture_output=True, timeout=60)
+    return tls / "smtp.pem", tls / "smtp.key"
+
 
 # The test client plays a sender on the internet: on Debian 12 its source address is outside the
 # default mynetworks (mynetworks_style = host: 127.0.0.1/32). Debian 13's stock main.cf trusts
@@ -348,10 +412,10 @@ def start_mail_stack(root: Path, db: dict, leg: Leg, configure=None) -> MailStac
     """Postfix and Dovecot of `leg` under `root`, configured by mailconfig for database `db`;
     `configure(config_dir, mail_root, uid, gid)`, if given, runs dbroles and mailconfig
     instead (e.g. against another cluster, through `manage.py` in a subprocess)."""
-    from domains.mailstack import MAIN_CF_SNIPPET_PARAMETERS
+    from domains.mailstack import MAIN_CF_SNIPPET_PARAMETERS, RECIPIENT_RESTRICTIONS_STEP
 
     uid, gid = leg.uid, leg.gid
-    smtp_port, imap_port = free_port(), free_port()
+    smtp_port, imap_port, submission_port = free_port(), free_port(), free_port()
     if leg.tree != Path("/"):
         (leg.path(str(root))).mkdir(parents=True)
         _mount("--bind", str(root), str(leg.path(str(root))))
@@ -370,7 +434,7 @@ def start_mail_stack(root: Path, db: dict, leg: Leg, configure=None) -> MailStac
             db_host=db["HOST"] or "127.0.0.1", db_port=int(db["PORT"] or 5432), db_name=db["NAME"],
             reader_role="mailreader_test", reader_password=READER_PASSWORD, quota_role="mailquota_test",
             quota_password=QUOTA_PASSWORD, mail_root=str(mail_root), uid=uid, gid=gid,
-            dovecot_version=leg.dovecot_version)
+            dovecot_version=leg.dovecot_version, vmail_group=VMAIL)
         write_generated_config(leg, config_dir, mailconfig_options)
 
     # Postfix: the stock main.cf and master.cf, then exactly the documented steps, then the test settings.
@@ -380,12 +444,27 @@ def start_mail_stack(root: Path, db: dict, leg: Leg, configure=None) -> MailStac
     shutil.copy(leg.path("/usr/share/postfix/main.cf.debian"), postfix_dir / "main.cf")
     (postfix_dir / "master.cf").write_text(_stock_master_cf(leg.path("/etc/postfix/master.cf").read_text(), smtp_port))
     postconf = leg.cmd("postconf", "-c", str(postfix_dir))
+    subprocess.run([*postconf, "-e", f"smtpd_recipient_restrictions = {ADMIN_RECIPIENT_RESTRICTIONS}"], check=True,
+                   capture_output=True, timeout=30)
     subprocess.run([*postconf, "-X", "recipient_delimiter"], check=True, capture_output=True, timeout=30)
     with open(postfix_dir / "main.cf", "a") as main_cf:   # cat main.cf.snippet >> main.cf
         main_cf.write((config_dir / "postfix" / "main.cf.snippet").read_text())
+    # The documented command as the admin's shell runs it, for this instance's directories.
+    step = (RECIPIENT_RESTRICTIONS_STEP.replace("/etc/mailadmin/", f"{config_dir}/")
+            .replace("postconf ", f"postconf -c {postfix_dir} "))
+    subprocess.run(leg.cmd("bash", "-c", step), check=True, capture_output=True, timeout=30)
     settings = {**DOCUMENTED_MAIN_CF, **{k: v.format(root=root) for k, v in TEST_MAIN_CF.items()}}
     subprocess.run([*postconf, "-e", *(f"{k}={v}" for k, v in settings.items())], check=True, capture_output=True,
                    timeout=30)
+    # Step 6: the submission service (here on a loopback test port) and the server's certificate.
+    certificate, key = _self_signed_pair(root)
+    service = f"127.0.0.1:{submission_port}/inet"
+    subprocess.run([*postconf, "-e", f"smtpd_tls_cert_file={certificate}", f"smtpd_tls_key_file={key}"],
+                   check=True, capture_output=True, timeout=30)
+    subprocess.run([*postconf, "-M", f"{service}=127.0.0.1:{submission_port} inet n - y - - smtpd"],
+                   check=True, capture_output=True, timeout=30)
+    subprocess.run([*postconf, "-P", *(f"{service}/{k}={v}" for k, v in DOCUMENTED_SUBMISSION.items())],
+                   check=True, capture_output=True, timeout=30)
     for sub in ("postfix-queue", "postfix-data"):
         (root / sub).mkdir()
     postfix_ids = subprocess.run(leg.cmd("id", "-u", "postfix"), capture_output=True, text=True, check=True).stdout
@@ -396,6 +475,8 @@ def start_mail_stack(root: Path, db: dict, leg: Leg, configure=None) -> MailStac
     dovecot_dir = root / "dovecot"
     shutil.copytree(leg.path("/etc/dovecot"), dovecot_dir, symlinks=True)
     _private_certificate(leg, dovecot_dir, root)
+    subprocess.run(leg.cmd("bash", "-c", DOCUMENTED_AUTH_SYSTEM_STEP.replace("/etc/dovecot/", f"{dovecot_dir}/")),
+                   check=True, capture_output=True, timeout=30)
     dovecot_conf = dovecot_dir / "dovecot.conf"
     with open(dovecot_conf, "a") as conf:
         conf.write(f"\n!include {config_dir}/dovecot/conf.snippet\n")
@@ -403,6 +484,7 @@ def start_mail_stack(root: Path, db: dict, leg: Leg, configure=None) -> MailStac
                                             smtp_port=smtp_port))
     stack = MailStack(root=root, config_dir=config_dir, postfix_dir=postfix_dir, dovecot_conf=dovecot_conf,
                       mail_root=mail_root, smtp_port=smtp_port, imap_port=imap_port,
+                      submission_port=submission_port,
                       uid=uid, gid=gid, db_name=db["NAME"], leg=leg, mailconfig_options=mailconfig_options,
                       logs={"postfix": root / "postfix.log", "dovecot": root / "dovecot.log"})
     # Daemons inherit stdout/stderr: send them to a file, not to a pipe we would wait on forever.
@@ -416,6 +498,7 @@ def start_mail_stack(root: Path, db: dict, leg: Leg, configure=None) -> MailStac
         raise RuntimeError(f"starting the mail stack failed:\n{(root / 'start.log').read_text()}")
     wait_for_port(smtp_port)
     wait_for_port(imap_port)
+    wait_for_port(submission_port)
     wait_for_path(root / "postfix-queue" / "private" / "dovecot-lmtp")
     return stack
 

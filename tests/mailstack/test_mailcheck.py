@@ -29,8 +29,9 @@ def mailcheck(stack, **overrides) -> tuple[int, str]:
 def test_mailcheck_reports_every_piece_working(mail_stack):
     code, output = mailcheck(mail_stack)
     assert code == 0, output
-    for piece in ("postfix map virtual_alias_maps", "postfix map sender_login_maps", "dovecot include",
-                  "dovecot auth", "quota usage", "vacation sieve dict", "last login dict"):
+    for piece in ("postfix map virtual_alias_maps", "postfix map sender_login_maps", "postfix recipient restrictions",
+                  "dovecot include", "dovecot auth", "quota usage", "postfix send-as grant", "dovecot app password",
+                  "vacation sieve dict", "last login dict"):
         assert f"ok    {piece}" in output
     assert output.count("ok    postfix map ") == len(POSTFIX_MAPS) == 13
     # The probe leaves nothing behind: no rows, no mail.
@@ -46,9 +47,55 @@ def test_mailcheck_names_a_missing_dovecot_include(mail_stack):
     broken.write_text(conf.replace(include, ""))
     code, output = mailcheck(mail_stack, dovecot_config=str(broken))
     assert code == 1
-    assert f"FAIL  dovecot include: {broken} does not include {mail_stack.config_dir}/dovecot/conf.snippet" in output
-    assert f"fix: echo '!include {mail_stack.config_dir}/dovecot/conf.snippet' >> {broken}" in output
+    assert (f"FAIL  dovecot include: the configuration {broken} loads does not include "
+            f"{mail_stack.config_dir}/dovecot/conf.snippet") in output
+    assert f"fix: add the line `!include {mail_stack.config_dir}/dovecot/conf.snippet` at the end of {broken}" in output
     assert "ok    postfix map virtual_mailbox_domains" in output
+
+
+def test_mailcheck_finds_the_include_in_local_conf(mail_stack):
+    """docs/deploy.md puts the include in local.conf, which Debian's dovecot.conf includes last
+    (`!include_try local.conf`, on Debian 12 and 13): mailcheck asks what Dovecot loaded
+    (`doveconf -n`), not one file."""
+    conf = mail_stack.dovecot_conf.read_text()
+    include = f"!include {mail_stack.config_dir}/dovecot/conf.snippet\n"
+    assert include in conf and "\n!include_try local.conf\n" in conf
+    elsewhere = mail_stack.dovecot_conf.with_name("include-in-local.conf")
+    elsewhere.write_text(conf.replace(include, ""))
+    local_conf = mail_stack.dovecot_conf.with_name("local.conf")
+    local_conf.write_text(include)
+    try:
+        code, output = mailcheck(mail_stack, dovecot_config=str(elsewhere))
+    finally:
+        local_conf.unlink()
+    assert code == 0, output
+    assert "ok    dovecot include" in output and "ok    dovecot auth" in output
+
+
+def test_mailcheck_names_missing_or_late_recipient_restrictions(mail_stack):
+    """smtpd_recipient_restrictions without the panel's check (the snippet no longer sets it), or
+    with it after a permit_*: inactive addresses would be accepted, then bounced."""
+    from domains.mailstack import recipient_access_restriction
+
+    ours = recipient_access_restriction(mail_stack.config_dir / "postfix")
+    main_cf = (mail_stack.postfix_dir / "main.cf").read_text()
+    base = mail_stack.root / "restrictions"   # inside the stack's root, which the Debian 13 chroot sees too
+    assert ours in main_cf
+    for name, replacement, detail, fix in (
+            ("without", "", f"smtpd_recipient_restrictions does not list {ours}",
+             f'fix: postconf -c {base / "without"} -e "smtpd_recipient_restrictions = {ours} $(postconf -c '
+             f'{base / "without"} -h smtpd_recipient_restrictions)" && postfix reload'),
+            ("late", "permit_mynetworks " + ours, f"{ours} comes after permit_mynetworks",
+             "fix: move it to the front of smtpd_recipient_restrictions")):
+        postfix_dir = base / name
+        postfix_dir.mkdir(parents=True)
+        (postfix_dir / "main.cf").write_text(main_cf.replace(ours, replacement))
+        (postfix_dir / "master.cf").write_text((mail_stack.postfix_dir / "master.cf").read_text())
+        code, output = mailcheck(mail_stack, postfix_config=str(postfix_dir))
+        assert code == 1
+        assert f"FAIL  postfix recipient restrictions: {detail}" in output, output
+        assert fix in output, output
+        assert "ok    postfix map recipient_access" in output
 
 
 def test_mailcheck_names_a_wrong_reader_password(mail_stack):
@@ -80,3 +127,27 @@ def test_mailcheck_names_a_quota_role_that_cannot_read_vacation_scripts(mail_sta
     assert code == 1
     assert "FAIL  vacation sieve dict" in output and "ok    last login dict" in output, output
     assert "re-run `manage.py dbroles`" in output
+
+
+def test_mailcheck_names_a_reader_role_older_than_the_mailaccess_tables(mail_stack):
+    """An upgrade that skipped `dbroles`: the reader role cannot read app_password or sender_grant."""
+    from django.db import connection
+
+    from tests.mailstack.harness import QUOTA_PASSWORD, READER_PASSWORD
+
+    with connection.cursor() as cursor:
+        cursor.execute("REVOKE SELECT ON app_password, sender_grant FROM mailreader_test")
+    try:
+        code, output = mailcheck(mail_stack)
+    finally:
+        call_command("dbroles", reader_role="mailreader_test", reader_password=READER_PASSWORD,
+                     quota_role="mailquota_test", quota_password=QUOTA_PASSWORD, stdout=io.StringIO())
+        # After dbroles, a reload (as docs/mailstack.md says): Postfix's pgsql client holds a host
+        # that failed a query as down for a while (pgsql_table(5)); proxymap restarts without it.
+        mail_stack.postfix("reload")
+    assert code == 1
+    assert "FAIL  dovecot app password" in output and "FAIL  postfix send-as grant" in output
+    assert "re-run `manage.py dbroles`" in output
+    assert "ok    dovecot auth" in output
+    code, output = mailcheck(mail_stack)
+    assert code == 0, output

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def test_mailconfig_writes_every_file_with_modes(tmp_path):
     call_command("mailconfig", out=str(tmp_path), db_host="db.internal", db_port=5433, db_name="mail",
                  reader_password="r'pw", quota_password="q pw", mail_root="/srv/vmail", uid=5000, gid=5000,
-                 dovecot_version="2.3")
+                 dovecot_version="2.3", vmail_group="vmail")
     postfix, dovecot = tmp_path / "postfix", tmp_path / "dovecot"
     for pmap in POSTFIX_MAPS:
         path = postfix / f"{pmap.name}.cf"
@@ -26,7 +26,9 @@ def test_mailconfig_writes_every_file_with_modes(tmp_path):
     # Disabled addresses first: they must stop before a forwarding or the catch-all applies.
     assert (f"virtual_alias_maps = proxy:pgsql:{postfix}/disabled_recipient_maps.cf, "
             f"proxy:pgsql:{postfix}/virtual_alias_maps.cf, ") in snippet
-    assert f"smtpd_recipient_restrictions = check_recipient_access proxy:pgsql:{postfix}/recipient_access.cf" in snippet
+    # No restriction list: it would replace the admin's own (docs/mailstack.md step 3 adds ours in front).
+    assert not any(line.startswith("smtpd_") and "restrictions" in line for line in snippet.splitlines())
+    assert f"#   check_recipient_access proxy:pgsql:{postfix}/recipient_access.cf" in snippet
     # Additive to the stock main.cf: never proxy_read_maps (Postfix's default allows our maps).
     assert not any(line.startswith("proxy_read_maps") for line in snippet.splitlines())
     assert stat.S_IMODE((postfix / "main.cf.snippet").stat().st_mode) == 0o644
@@ -43,23 +45,87 @@ def test_mailconfig_writes_every_file_with_modes(tmp_path):
 
 
 def test_mailconfig_refuses_bad_options(tmp_path):
+    base = dict(out=str(tmp_path), reader_password="a", quota_password="b", vmail_group="vmail")
     with pytest.raises(CommandError, match="absolute"):
-        call_command("mailconfig", out=str(tmp_path), reader_password="a", quota_password="b", mail_root="vmail")
+        call_command("mailconfig", **{**base, "mail_root": "vmail"})
     with pytest.raises(CommandError, match="unix socket"):
-        call_command("mailconfig", out=str(tmp_path), reader_password="a", quota_password="b",
-                     db_host="/var/run/postgresql")
-    with pytest.raises(CommandError, match="line breaks"):
-        call_command("mailconfig", out=str(tmp_path), reader_password="a\nquery = DROP", quota_password="b")
+        call_command("mailconfig", **{**base, "db_host": "/var/run/postgresql"})
+    with pytest.raises(CommandError, match="reader password contains a control character"):
+        call_command("mailconfig", **{**base, "reader_password": "a\nquery = DROP"})
     # The quota password and the mail root reach only Dovecot's files (review of issue 11, item 9).
-    with pytest.raises(CommandError, match="line breaks"):
-        call_command("mailconfig", out=str(tmp_path), reader_password="a",
-                     quota_password="b'\nmap {\n  pattern = priv/quota/storage")
-    with pytest.raises(CommandError, match="line breaks"):
+    with pytest.raises(CommandError, match="quota password contains a control character"):
+        call_command("mailconfig", **{**base, "quota_password": "b'\nmap {\n  pattern = priv/quota/storage"})
+    with pytest.raises(CommandError, match="mail root"):
+        call_command("mailconfig", **{**base, "mail_root": "/srv/vmail\nuser_query = SELECT 1"})
+    with pytest.raises(CommandError, match="mail root"):
+        call_command("mailconfig", **{**base, "mail_root": "/srv/v'||(SELECT password FROM mailbox LIMIT 1)||'"})
+    assert not (tmp_path / "postfix").exists()
+
+
+@pytest.mark.parametrize("mail_root", ["/srv/v%u", "/srv/v%{user}", "/srv/mail store", "/srv/v\tx", '/srv/"v"',
+                                       "/srv/v'x", "/srv/v\\x", "/srv/v#x", "/srv/v$x", "/", "", "srv/vmail"])
+def test_mailconfig_refuses_a_mail_root_the_servers_cannot_carry(tmp_path, mail_root):
+    """Dovecot %-expands user_query (%u on 2.3, %{...} on 2.4), the SQL quotes it, a blank ends
+    Dovecot's home: such a mail root is refused, naming the option, before any file is written."""
+    with pytest.raises(CommandError, match="mail root|--mail-root"):
         call_command("mailconfig", out=str(tmp_path), reader_password="a", quota_password="b",
-                     mail_root="/srv/vmail\nuser_query = SELECT 1")
-    with pytest.raises(CommandError, match="quotes"):
+                     vmail_group="vmail", mail_root=mail_root, dovecot_version="2.4")
+    assert not (tmp_path / "postfix").exists()
+
+
+@pytest.mark.parametrize("delimiter", ["%", "+%", " ", "+ ", '"', "'", "\\", "#", "$", "a", "1", "@", "++", ",", "{"])
+def test_mailconfig_refuses_a_recipient_delimiter_the_servers_cannot_carry(tmp_path, delimiter):
+    with pytest.raises(CommandError, match="recipient delimiter"):
         call_command("mailconfig", out=str(tmp_path), reader_password="a", quota_password="b",
-                     mail_root="/srv/v'||(SELECT password FROM mailbox LIMIT 1)||'")
+                     vmail_group="vmail", recipient_delimiter=delimiter, dovecot_version="2.3")
+
+
+@pytest.mark.parametrize("password", [" lead", "trail ", "\ttab", "line\nbreak", ""])
+def test_role_passwords_postfix_would_change_are_refused_by_mailconfig_and_dbroles(tmp_path, password):
+    """Postfix's map files drop blanks around a value: the role would get one password and Postfix
+    would send another. dbroles refuses it too, so no role is ever given a password mailconfig cannot write."""
+    for role in ("reader", "quota"):
+        passwords = {"reader_password": "fine-r", "quota_password": "fine-q", f"{role}_password": password}
+        with pytest.raises(CommandError, match=f"the {role} password"):
+            call_command("mailconfig", out=str(tmp_path), vmail_group="vmail", dovecot_version="2.4", **passwords)
+        with pytest.raises(CommandError, match=f"the {role} password"):
+            call_command("dbroles", reader_role="reader_x", quota_role="quota_x", **passwords)
+
+
+def test_dict_listener_group_is_the_name_of_gid(tmp_path):
+    """Dovecot's unix_listener takes a group name: the one of --gid on this host, or --vmail-group."""
+    import grp
+
+    mail = grp.getgrnam("mail")   # Debian's gid 8
+    for version in ("2.3", "2.4"):
+        out = tmp_path / version
+        call_command("mailconfig", out=str(out), reader_password="a", quota_password="b", gid=mail.gr_gid,
+                     dovecot_version=version)
+        conf = (out / "dovecot" / "conf.snippet").read_text()
+        assert conf.count("service dict {") == 1
+        assert "  unix_listener dict {\n    mode = 0660\n    group = mail\n  }" in conf
+        assert "= vmail" not in conf
+    unused = next(gid for gid in range(54321, 60000) if gid not in {g.gr_gid for g in grp.getgrall()})
+    with pytest.raises(CommandError, match=f"no group has gid {unused} on this host: give --vmail-group"):
+        call_command("mailconfig", out=str(tmp_path / "x"), reader_password="a", quota_password="b", gid=unused,
+                     dovecot_version="2.4")
+    call_command("mailconfig", out=str(tmp_path / "y"), reader_password="a", quota_password="b", gid=unused,
+                 vmail_group="mailstore", dovecot_version="2.4")
+    assert "group = mailstore" in (tmp_path / "y" / "dovecot" / "conf.snippet").read_text()
+    with pytest.raises(CommandError, match="vmail group"):
+        call_command("mailconfig", out=str(tmp_path / "z"), reader_password="a", quota_password="b",
+                     vmail_group="mail store\n}", dovecot_version="2.4")
+
+
+def test_settings_the_servers_cannot_carry_fail_the_system_check(settings):
+    from django.core.checks import run_checks
+
+    settings.MAIL_ROOT, settings.MAILADMIN_RECIPIENT_DELIMITER = "/srv/mail%u", "+ "
+    errors = {e.id: e.msg for e in run_checks()}
+    assert "mail root '/srv/mail%u'" in errors["domains.E001"]
+    assert "recipient delimiter '+ '" in errors["domains.E002"]
+    settings.MAIL_ROOT, settings.MAILADMIN_RECIPIENT_DELIMITER = "/var/vmail", "+-"
+    assert not [e for e in run_checks() if e.id.startswith("domains.")]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -96,7 +162,7 @@ def test_dbroles_least_privilege_and_idempotent():
 def test_mailconfig_for_dovecot_24_writes_one_secret_include(tmp_path):
     call_command("mailconfig", out=str(tmp_path), db_host="db.internal", db_port=5433, db_name="mail",
                  reader_password='r"pw%{x}\\', quota_password="q pw", mail_root="/srv/vmail", uid=5000, gid=5000,
-                 dovecot_version="2.4")
+                 dovecot_version="2.4", vmail_group="vmail")
     postfix, dovecot = tmp_path / "postfix", tmp_path / "dovecot"
     assert sorted(p.name for p in dovecot.iterdir()) == ["conf.snippet"]
     assert {p.name for p in postfix.iterdir()} == {f"{m.name}.cf" for m in POSTFIX_MAPS} | {"main.cf.snippet"}
@@ -117,7 +183,7 @@ def test_mailconfig_detects_the_dovecot_version(tmp_path, monkeypatch):
     bin_dir.mkdir()
     fake = bin_dir / "dovecot"
     monkeypatch.setenv("PATH", f"{bin_dir}")
-    options = dict(reader_password="a", quota_password="b", mail_root="/srv/vmail")
+    options = dict(reader_password="a", quota_password="b", mail_root="/srv/vmail", vmail_group="vmail")
     with pytest.raises(CommandError, match="--dovecot-version"):   # no dovecot at all
         call_command("mailconfig", out=str(tmp_path / "none"), **options)
     for output, expected in (("2.4.1-4 (7d8c0e5759)", "2.4"), ("2.3.19.1 (9b53102964)", "2.3"), ("3.0.0 (x)", None)):

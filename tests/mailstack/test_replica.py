@@ -29,7 +29,7 @@ def as_postgres(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.django_db
 def test_mailconfig_takes_several_hosts_replica_first(tmp_path):
-    call_command("mailconfig", out=str(tmp_path), db_host="replica.internal,primary.internal:5433", db_port=5432,
+    call_command("mailconfig", vmail_group="vmail", out=str(tmp_path), db_host="replica.internal,primary.internal:5433", db_port=5432,
                  db_name="mail", reader_password="r", quota_password="q", mail_root="/srv/vmail")
     for pmap in POSTFIX_MAPS:
         text = (tmp_path / "postfix" / f"{pmap.name}.cf").read_text()
@@ -41,7 +41,7 @@ def test_mailconfig_takes_several_hosts_replica_first(tmp_path):
     assert "host='replica.internal,primary.internal' port='5432,5433'" in dict_conf
     assert "target_session_attrs=read-write" in dict_conf
     # One host: the files as before.
-    call_command("mailconfig", out=str(tmp_path / "one"), db_host="db.internal", db_port=5432, db_name="mail",
+    call_command("mailconfig", vmail_group="vmail", out=str(tmp_path / "one"), db_host="db.internal", db_port=5432, db_name="mail",
                  reader_password="r", quota_password="q", mail_root="/srv/vmail")
     assert "target_session_attrs" not in (tmp_path / "one" / "dovecot" / "dovecot-dict-sql.conf.ext").read_text()
 
@@ -56,12 +56,12 @@ def test_mailconfig_refuses_bad_host_lists(tmp_path, hosts):
     from django.core.management import CommandError
 
     with pytest.raises(CommandError):
-        call_command("mailconfig", out=str(tmp_path), db_host=hosts, reader_password="r", quota_password="q")
+        call_command("mailconfig", vmail_group="vmail", out=str(tmp_path), db_host=hosts, reader_password="r", quota_password="q")
 
 
 @pytest.mark.django_db
 def test_mailconfig_takes_ipv6_hosts_with_and_without_a_port(tmp_path):
-    call_command("mailconfig", out=str(tmp_path), db_host="[2001:db8::5]:5433,::1", db_port=5432,
+    call_command("mailconfig", vmail_group="vmail", out=str(tmp_path), db_host="[2001:db8::5]:5433,::1", db_port=5432,
                  db_name="mail", reader_password="r", quota_password="q", mail_root="/srv/vmail")
     # Postfix splits inet:host:port at the last colon and hands the host to libpq unbracketed.
     assert "hosts = inet:2001:db8::5:5433 inet:::1:5432" in (tmp_path / "postfix" / f"{POSTFIX_MAPS[0].name}.cf").read_text()
@@ -70,14 +70,14 @@ def test_mailconfig_takes_ipv6_hosts_with_and_without_a_port(tmp_path):
 
 @pytest.mark.django_db
 def test_mailconfig_for_dovecot_24_puts_a_host_list_in_one_pgsql_block(tmp_path):
-    call_command("mailconfig", out=str(tmp_path), db_host="db.internal:5433", db_port=5432, db_name="mail",
+    call_command("mailconfig", vmail_group="vmail", out=str(tmp_path), db_host="db.internal:5433", db_port=5432, db_name="mail",
                  reader_password="r", quota_password="q", mail_root="/srv/vmail", dovecot_version="2.4")
     snippet = next((tmp_path / "dovecot").glob("*snippet*")).read_text()
     assert 'pgsql "db.internal" {' in snippet and "port = 5433" in snippet and "db.internal:5433" not in snippet
     assert "target_session_attrs" not in snippet and "connect_timeout" not in snippet
     # Several hosts: one block each for reads and for the quota dict (several blocks would be
     # balanced, sending writes to a replica); libpq gets the lists, the writer the primary.
-    call_command("mailconfig", out=str(tmp_path / "two"), db_host="replica.internal,primary.internal:5433",
+    call_command("mailconfig", vmail_group="vmail", out=str(tmp_path / "two"), db_host="replica.internal,primary.internal:5433",
                  db_port=5432, reader_password="r", quota_password="q", dovecot_version="2.4")
     snippet = next((tmp_path / "two" / "dovecot").glob("*snippet*")).read_text()
     # Four blocks: passdb/userdb, and the quota, Sieve and last-login dicts, which share one
@@ -161,7 +161,8 @@ def test_lookups_and_logins_survive_the_primary(primary_and_replica, leg):
         written = panel.manage("mailconfig", "--out", str(config_dir), "--db-name", "mailadmin",
                                "--dovecot-version", stack_leg.dovecot_version,
                                "--db-host", f"127.0.0.1:{replica_port},127.0.0.1:{primary_port}", *roles,
-                               "--mail-root", str(mail_root), "--uid", str(uid), "--gid", str(gid))
+                               "--mail-root", str(mail_root), "--uid", str(uid), "--gid", str(gid),
+                               "--vmail-group", "vmail")   # the leg's group (gid 5000 may have no name here)
         assert written.returncode == 0, written.stderr
 
     root = Path(tempfile.mkdtemp(prefix="mailadmin-ha-stack-", dir="/tmp"))

@@ -78,3 +78,34 @@ def test_postfix_configuration_has_no_warning(mail_stack):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 0 and result.stderr == "", result.stderr
     assert "recipient_delimiter = +" in result.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admins_own_recipient_restrictions_stay_in_effect_beside_ours(mail_stack):
+    """The harness's main.cf had the admin's own smtpd_recipient_restrictions (permit_mynetworks,
+    reject_unauth_destination, an access table of theirs) before the documented steps. Both that
+    list and the panel's check_recipient_access must answer: a snippet line replacing the list
+    would silently drop theirs (the last definition wins), and ours after their permit_mynetworks
+    would never be asked for a client in mynetworks (Debian 13's 127.0.0.0/8)."""
+    from tests.mailstack.harness import ADMIN_BLOCKED, ADMIN_RECIPIENT_RESTRICTIONS
+
+    domain = services.domain_create(name="example.org", acting_user=None)
+    services.mailbox_create(domain=domain, local_part=ADMIN_BLOCKED.split("@")[0], password="blocked-pass-1",
+                            acting_user=None)
+    services.mailbox_create(domain=domain, local_part="gone", password="gone-password-1", active=False,
+                            acting_user=None)
+    services.mailbox_create(domain=domain, local_part="john", password="john-password-1", acting_user=None)
+    restrictions = subprocess.run(mail_stack.leg.cmd("postconf", "-c", str(mail_stack.postfix_dir), "-h",
+                                                     "smtpd_recipient_restrictions"),
+                                  capture_output=True, text=True, timeout=30, check=True).stdout.strip()
+    assert restrictions.startswith(f"check_recipient_access proxy:pgsql:{mail_stack.config_dir}/postfix/recipient_access.cf")
+    assert restrictions.endswith(ADMIN_RECIPIENT_RESTRICTIONS)
+    for client in ("127.0.0.1", "127.0.0.2"):   # inside and (on Debian 12) outside mynetworks
+        with smtplib.SMTP("127.0.0.1", mail_stack.smtp_port, timeout=30, source_address=(client, 0)) as smtp:
+            smtp.ehlo()
+            assert smtp.mail("sender@outside.example")[0] == 250
+            code, reply = smtp.rcpt(ADMIN_BLOCKED)
+            assert (code, b"Blocked by local policy" in reply) == (554, True), (client, code, reply)
+            code, reply = smtp.rcpt("gone@example.org")
+            assert code == 550 and b"Mailbox disabled, not accepting messages" in reply, (client, code, reply)
+            assert smtp.rcpt("john@example.org")[0] == 250

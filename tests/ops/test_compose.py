@@ -65,7 +65,10 @@ def test_generated_configs_match_the_stack(compose, tmp_path, db):
     call_command("mailconfig", out=str(tmp_path), db_host=env["MAILADMIN_DB_HOST"], db_port=int(env["MAILADMIN_DB_PORT"]),
                  db_name=env["MAILADMIN_DB_NAME"], reader_password="r", quota_password="q",
                  mail_root=env["MAILADMIN_MAIL_ROOT"], uid=int(env["MAILADMIN_VMAIL_UID"]),
-                 gid=int(env["MAILADMIN_VMAIL_GID"]))
+                 gid=int(env["MAILADMIN_VMAIL_GID"]), vmail_group="vmail")
+    # The dict socket's group is the dovecot image's vmail group (gid 5000 has no name in the panel's image).
+    assert "--vmail-group vmail" in entrypoint
+    assert "groupadd --gid 5000 vmail" in (ROOT / "deploy/dovecot/Dockerfile").read_text()
     # Postfix and Dovecot reach the database service by its compose name and port.
     assert env["MAILADMIN_DB_HOST"] in services and services["db"]["environment"]["POSTGRES_DB"] == env["MAILADMIN_DB_NAME"]
     assert "hosts = inet:db:5432" in (tmp_path / "postfix/virtual_mailbox_maps.cf").read_text()

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = dict(db_host="db.internal", db_port=5433, db_name="mail", reader_password="s3cret-reader",
-               quota_password="s3cret-quota", mail_root="/srv/vmail", uid=5000, gid=5000)
+               quota_password="s3cret-quota", mail_root="/srv/vmail", uid=5000, gid=5000, vmail_group="vmail")
 
 
 def test_a_planted_tmp_symlink_is_not_followed(tmp_path):

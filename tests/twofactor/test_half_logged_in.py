@@ -25,7 +25,8 @@ pytestmark = pytest.mark.django_db
 # Public views (open to anonymous visitors) stay open: the language switch lets a French admin
 # read the code page in French, and changes nothing but the language.
 OPEN = {"twofactor:verify", "accounts:logout", "accounts:login", "healthz", "mailuser:home", "mailuser:login",
-        "mailuser:logout", "mailuser:password", "mailuser:forwarding", "set_language", "favicon"}
+        "mailuser:logout", "mailuser:password", "mailuser:forwarding", "set_language", "favicon",
+        "mailaccess-me:app-passwords", "mailaccess-me:app-password-revoke", "mailaccess-me:send-as"}
 OPEN |= {"mailuser:vacation"}   # vacation replies: a mail user page too
 
 

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from psycopg import sql
 
-from domains.mailstack import QUOTA_READ_TABLES, QUOTA_TABLES, READER_TABLES
+from domains.mailstack import QUOTA_READ_TABLES, QUOTA_TABLES, READER_TABLES, validate_role_password
 
 
 def ensure_role(cursor, role: str, password: str, *, select: list[str], write: list[str]) -> None:
@@ -43,8 +43,13 @@ class Command(BaseCommand):
     def handle(self, *args, reader_role, reader_password, quota_role, quota_password, **options):
         if reader_role == quota_role:
             raise CommandError("the reader and quota roles must differ")
-        if not reader_password or not quota_password:
-            raise CommandError("passwords must not be empty")
+        try:
+            # The same rule as mailconfig's: a password the generated files cannot carry is refused
+            # here, before PostgreSQL has it.
+            validate_role_password(reader_password, "reader")
+            validate_role_password(quota_password, "quota")
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         own_role = connection.settings_dict["USER"]
         if own_role in {reader_role, quota_role}:
             raise CommandError(f"{own_role} is the panel's own role (it owns the schema); choose other names")

@@ -1,4 +1,5 @@
 """Write the Postfix maps and Dovecot SQL configuration that read the panel's tables."""
+import grp
 import re
 import subprocess
 from pathlib import Path
@@ -30,6 +31,9 @@ class Command(BaseCommand):
         parser.add_argument("--mail-root", default=settings.MAIL_ROOT)
         parser.add_argument("--uid", type=int, default=5000)
         parser.add_argument("--gid", type=int, default=5000)
+        parser.add_argument("--vmail-group",
+                            help="the name of group --gid on the mail host, for Dovecot's dict socket "
+                                 "(default: that gid's name here, when it has one)")
         parser.add_argument("--postfix-group", default="postfix",
                             help="group that may read the Postfix maps (proxymap runs as postfix)")
         parser.add_argument("--dovecot-group", default="dovecot",
@@ -52,6 +56,7 @@ class Command(BaseCommand):
             quota_role=opts["quota_role"], quota_password=opts["quota_password"],
             mail_root=opts["mail_root"], uid=opts["uid"], gid=opts["gid"], dovecot_version=dovecot_version,
             recipient_delimiter=opts["recipient_delimiter"],
+            vmail_group=opts["vmail_group"] or group_name(opts["gid"]),
         )
         try:
             written = write_config(Path(opts["out"]), options, postfix_group=opts["postfix_group"],
@@ -60,6 +65,16 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         for path in written:
             self.stdout.write(str(path))
+
+
+def group_name(gid: int) -> str:
+    """The name of group `gid` on this host; CommandError naming --vmail-group when it has none
+    (mailconfig run on another host than the mail server)."""
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        raise CommandError(f"no group has gid {gid} on this host: give --vmail-group, the name of the group "
+                           f"with gid {gid} on the mail host (the vmail group, docs/mailstack.md)") from None
 
 
 def detect_dovecot_version() -> str:

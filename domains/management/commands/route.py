@@ -35,3 +35,5 @@ class Command(BaseCommand):
         for outcome in text["outcomes"]:
             self.stdout.write(f"  → {outcome}")
         self.stdout.write("may send as it: " + (", ".join(text["senders"]) or "nobody"))
+        for reason in text["sender_reasons"]:
+            self.stdout.write(f"  - {reason}")
