@@ -22,7 +22,7 @@ LAST_LOGIN_TO_MAILBOX_UNDO = ("DROP TRIGGER IF EXISTS last_login_to_mailbox ON l
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("domains", "0007_local_parts_the_stack_serves"),
+        ("domains", "0006_deleted_maildir"),
     ]
 
     operations = [
