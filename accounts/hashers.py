@@ -11,6 +11,8 @@ management in Django").
 """
 from __future__ import annotations
 
+import secrets
+
 from django.contrib.auth.hashers import BasePasswordHasher, mask_hash
 from django.utils.translation import gettext_noop as _noop
 
@@ -27,16 +29,23 @@ def dovecot_encoded(stored: str) -> str:
     return f"{ALGORITHM}${stored}"
 
 
+def _opens_to_anyone(stored: str) -> bool:
+    """Whether a trivial password matches `stored`: the empty one ({PLAIN} with no body, the
+    MD5 of ""), or a random one (`{PLAIN-TRUNC}0-` compares no byte at all). Dovecot verifies
+    such hashes as stored; as an admin's password they are none. Raises UnverifiableHash."""
+    return (password_schemes.verify(stored, "", user="")
+            or password_schemes.verify(stored, secrets.token_urlsafe(16), user=""))
+
+
 def login_can_verify(stored: str) -> bool:
-    """Whether an admin could log in with a hash in Dovecot form: a scheme this hasher checks
-    and a well-formed body. (It tries the empty password: the answer, not the result, tells.)"""
+    """Whether an admin could log in with a hash in Dovecot form: a scheme this hasher checks,
+    a well-formed body, and a hash no trivial password opens (_opens_to_anyone)."""
     if password_schemes.scheme_of(stored) in _NEEDS_USER:
         return False
     try:
-        password_schemes.verify(stored, "", user="")
+        return not _opens_to_anyone(stored)
     except password_schemes.UnverifiableHash:
         return False
-    return True
 
 
 class DovecotSchemeHasher(BasePasswordHasher):
@@ -44,10 +53,12 @@ class DovecotSchemeHasher(BasePasswordHasher):
 
     def verify(self, password: str, encoded: str) -> bool:
         stored = self.decode(encoded)["hash"]
-        if password_schemes.scheme_of(stored) in _NEEDS_USER:
+        if not password or password_schemes.scheme_of(stored) in _NEEDS_USER:
             return False
         try:
-            return password_schemes.verify(stored, password, user="")
+            # A match is checked once more with a random password: a stored value that any
+            # password opens (however it got into the table) never logs an admin in.
+            return password_schemes.verify(stored, password, user="") and not _opens_to_anyone(stored)
         except password_schemes.UnverifiableHash:
             return False
 

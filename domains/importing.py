@@ -81,22 +81,46 @@ class ImportResult:
         return [r for r in self.rows if r.generated_password]
 
 
+def _delimiter(first_line: str) -> str:
+    """The separator of a file from its header line: comma, semicolon (what spreadsheets in
+    French and other comma-decimal locales write) or tab, as csv.Sniffer finds it; the comma
+    when it cannot tell. (Only the separator: the rest of the sniffed dialect, guessed from
+    one line, would drop the "" escape of quotes.)"""
+    try:
+        return csv.Sniffer().sniff(first_line, delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
+
+
 def read_rows(text: str) -> list[dict[str, str]]:
-    """The rows of a CSV text as dicts keyed by COLUMNS. Raises ValidationError when the
-    header lacks `type` or `address`, or the file has more than MAX_ROWS rows."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
-    if "type" not in header or "address" not in header:
-        raise ValidationError(_("The first line must name the columns: %(columns)s.")
-                              % {"columns": ",".join(COLUMNS)}, code="import_header")
-    reader.fieldnames = header
-    rows = []
-    for row in reader:
-        if len(rows) >= MAX_ROWS:
-            raise ValidationError(_("At most %(max)d rows per file.") % {"max": MAX_ROWS}, code="import_too_many")
-        cells = {key: (row.get(key) or "").strip() for key in COLUMNS}
-        # A password is taken as written; every other cell may carry the export's apostrophe.
-        rows.append({key: value if key == "password" else _unprotect(value) for key, value in cells.items()})
+    """The rows of a CSV text (comma, semicolon or tab separated) as dicts keyed by COLUMNS.
+    Raises ValidationError when the header lacks `type` or `address` or names a column twice,
+    when the file is not well-formed CSV (with its line), or has more than MAX_ROWS rows."""
+    text = text.lstrip("\ufeff")
+    reader = csv.DictReader(io.StringIO(text), delimiter=_delimiter(text.partition("\n")[0]))
+    rows: list[dict[str, str]] = []
+    header: list[str] = []
+    try:
+        header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+        if "type" not in header or "address" not in header:
+            raise ValidationError(_("The first line must name the columns: %(columns)s.")
+                                  % {"columns": ",".join(COLUMNS)}, code="import_header")
+        twice = sorted({h for h in header if h and header.count(h) > 1})
+        if twice:
+            raise ValidationError(_("The first line names a column twice: %(columns)s.")
+                                  % {"columns": ", ".join(twice)}, code="import_header_twice")
+        reader.fieldnames = header
+        for row in reader:
+            if len(rows) >= MAX_ROWS:
+                raise ValidationError(_("At most %(max)d rows per file.") % {"max": MAX_ROWS}, code="import_too_many")
+            cells = {key: (row.get(key) or "").strip() for key in COLUMNS}
+            # A password is taken as written; every other cell may carry the export's apostrophe.
+            rows.append({key: value if key == "password" else _unprotect(value) for key, value in cells.items()})
+    except csv.Error as exc:  # e.g. a cell over csv.field_size_limit() (131,072 characters)
+        # The line as the row verdicts count it: the header is line 1, each row one line.
+        line = len(rows) + 2 if header else 1
+        raise ValidationError(_("The file is not valid CSV at line %(line)d: %(error)s.")
+                              % {"line": line, "error": exc}, code="import_malformed") from None
     return rows
 
 

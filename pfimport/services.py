@@ -7,7 +7,9 @@ batch form (domains.services.addresses_create); the rest one by one. A row a ser
 is reported as a problem and the import goes on; an unexpected error rolls everything back.
 Re-running on the same source creates nothing twice: what already exists is counted as
 present, and a mailbox or alias that changed in the source since (name, quota, active,
-password hash; destinations, active) is updated through its service and reported.
+password hash; destinations, active) is updated through its service and reported. What was
+deleted in the panel since the first import (a revoked admin, an alias, a domain...) stays
+deleted: the audit log says so, and the report lists it as not imported (deleted_here).
 """
 from __future__ import annotations
 
@@ -69,6 +71,35 @@ def apply_plan(plan: Plan, *, source_label: str, dry_run: bool = False, acting_u
     return result
 
 
+# The delete actions of the panel's services (audit entries), by the plan's kinds.
+_DELETE_ACTIONS = {"domain.delete": "domain", "aliasdomain.delete": "alias_domain", "mailbox.delete": "mailbox",
+                   "forwarding.delete": "forwarding", "alias.delete": "alias", "admin.delete": "admin"}
+
+
+def _deleted_here() -> dict[str, set[str]]:
+    """{kind: names or addresses} deleted in the panel after the first import (audit log; an
+    admin's username lower-cased): a re-run must not bring them back. Empty before any import."""
+    first = (AuditEntry.objects.filter(action="import.postfixadmin").order_by("created")
+             .values_list("created", flat=True).first())
+    deleted: dict[str, set[str]] = {kind: set() for kind in _DELETE_ACTIONS.values()}
+    if first is None:
+        return deleted
+    for action, key in (AuditEntry.objects.filter(action__in=list(_DELETE_ACTIONS), created__gt=first)
+                        .values_list("action", "object_repr")):
+        kind = _DELETE_ACTIONS[action]
+        deleted[kind].add(key.lower() if kind == "admin" else key)
+    return deleted
+
+
+def _kept_deleted(result: ImportResult, deleted: dict[str, set[str]], kind: str, key: str) -> bool:
+    """Whether `key` was deleted in the panel since the first import (then reported, not created)."""
+    if (key.lower() if kind == "admin" else key) not in deleted[kind]:
+        return False
+    result.problems.append(Problem(kind, key, "deleted_here",
+                                   "deleted in the panel since the first import: not created again"))
+    return True
+
+
 def _attempt(result: ImportResult, kind: str, key: str, call) -> object | None:
     try:
         value = call()
@@ -80,11 +111,14 @@ def _attempt(result: ImportResult, kind: str, key: str, call) -> object | None:
 
 
 def _apply(plan: Plan, result: ImportResult, actor) -> None:
+    deleted = _deleted_here()
     existing_domains = {d.name: d for d in Domain.objects.filter(name__in=[p.name for p in plan.domains])}
     domains: dict[str, Domain] = dict(existing_domains)
     for planned in plan.domains:
         if planned.name in existing_domains:
             result.present["domain"] += 1
+            continue
+        if _kept_deleted(result, deleted, "domain", planned.name):
             continue
         # Limits are set after the rows are in: created with the final limits, a domain whose
         # mailboxes fill its quota exactly would refuse nothing, but order must not matter.
@@ -98,13 +132,14 @@ def _apply(plan: Plan, result: ImportResult, actor) -> None:
     for planned in plan.alias_domains:
         if planned.name in existing_alias_domains:
             result.present["alias_domain"] += 1
-        elif planned.target in domains:
+        elif planned.target in domains and not _kept_deleted(result, deleted, "alias_domain", planned.name):
             _attempt(result, "alias_domain", planned.name, lambda: domain_services.alias_domain_create(
                 name=planned.name, target=domains[planned.target], active=planned.active, acting_user=actor))
 
     existing_mailboxes = {m.address: m for m in Mailbox.objects.filter(domain__name__in=list(domains))
                           .select_related("domain")}
-    todo = [p for p in plan.mailboxes if p.address not in existing_mailboxes and p.domain in domains]
+    todo = [p for p in plan.mailboxes if p.address not in existing_mailboxes and p.domain in domains
+            and not _kept_deleted(result, deleted, "mailbox", p.address)]
     for planned in plan.mailboxes:
         if planned.address in existing_mailboxes:
             result.present["mailbox"] += 1
@@ -128,11 +163,14 @@ def _apply(plan: Plan, result: ImportResult, actor) -> None:
         mailbox = mailboxes.get(planned.address) or existing_mailboxes.get(planned.address)
         if mailbox is None:
             continue  # not imported (reported with its mailbox)
+        if planned.address not in mailboxes and _kept_deleted(result, deleted, "forwarding", planned.address):
+            continue
         _attempt(result, "forwarding", planned.address, lambda: domain_services.mailbox_set_forwarding(
             mailbox=mailbox, destinations=planned.destinations, keep_copy=planned.keep_copy, acting_user=actor))
 
     existing_aliases = {a.address: a for a in Alias.objects.filter(domain__name__in=list(domains), mailbox__isnull=True)}
-    todo = [p for p in plan.aliases if p.address not in existing_aliases and p.domain in domains]
+    todo = [p for p in plan.aliases if p.address not in existing_aliases and p.domain in domains
+            and not _kept_deleted(result, deleted, "alias", p.address)]
     for planned in plan.aliases:
         if planned.address in existing_aliases:
             result.present["alias"] += 1
@@ -146,6 +184,8 @@ def _apply(plan: Plan, result: ImportResult, actor) -> None:
     for planned in sorted(plan.admins, key=lambda admin: not admin.active):
         if planned.username.lower() in existing_admins:
             result.present["admin"] += 1
+            continue
+        if _kept_deleted(result, deleted, "admin", planned.username):
             continue
         scope = [domains[name] for name in planned.domains if name in domains]
         admin = _attempt(result, "admin", planned.username, lambda: admin_services.admin_create(

@@ -158,8 +158,31 @@ class Command(BaseCommand):
 
     def do_import(self, file, dry_run, passwords_out, **opts):
         """Exit status 1 when a row is refused (nothing is then created)."""
-        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8-sig")
+        try:
+            text = (sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise CommandError(f"{file}: not UTF-8 text") from None
+        except OSError as exc:
+            raise CommandError(f"{file}: {exc.strerror}") from None
         rows = run_service(lambda: importing.read_rows(text))
+        out = None
+        if passwords_out and not dry_run:
+            # Opened before the import commits: generated passwords exist only in memory, and a
+            # file found unwritable afterwards would leave mailboxes whose passwords nobody has.
+            try:
+                descriptor = os.open(passwords_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            except OSError as exc:
+                raise CommandError(f"{passwords_out}: {exc.strerror}; nothing was imported") from None
+            os.fchmod(descriptor, 0o600)  # O_CREAT's mode applies to a new file only
+            out = os.fdopen(descriptor, "w", encoding="utf-8")
+        try:
+            self._import(rows, dry_run, passwords_out, out)
+        finally:
+            if out is not None:
+                out.close()
+
+    def _import(self, rows, dry_run, passwords_out, out):
+        """Import `rows`; generated passwords go to `out` (an open file) or stdout."""
         result = importing.import_rows(rows, acting_user=None, domain_scope=Domain.objects.all(), dry_run=dry_run)
         for row in result.errors:
             self.stderr.write(f"line {row.line}: {row.address}: {row.error}")
@@ -171,11 +194,8 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"imported {ok} rows")
         if result.generated:
-            if passwords_out:
-                # Created 0600 before anything is written: the file holds passwords in clear.
-                descriptor = os.open(passwords_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-                    out.write(importing.passwords_csv(result))
+            if out is not None:
+                out.write(importing.passwords_csv(result))
                 self.stdout.write(f"{len(result.generated)} generated passwords written to {passwords_out}")
             else:
                 self.stdout.write(importing.passwords_csv(result), ending="")
