@@ -70,7 +70,7 @@ class CreatedAppPassword:
 def app_password_create(*, mailbox: Mailbox, name: str, protocols: list[str] | tuple[str, ...] = (),
                         acting_user) -> CreatedAppPassword:
     """Create an app password for `mailbox`, usable at once for the `protocols` given
-    (AppPassword.Protocol values; empty = every protocol). Returns it with its secret, which the
+    (AppPassword.Protocol values; empty = all three). Returns it with its secret, which the
     caller shows once: only its SHA-256 is stored. Raises ValidationError (codes
     app_password_limit, protocol_unknown, and the model's) and PermissionDenied."""
     _require_mailbox_scope(acting_user, mailbox)

@@ -31,14 +31,22 @@ def test_app_passwords_log_in_only_while_active_and_where_allowed(mail_stack, wo
 
     # The mailbox password still works; each app password works for its own mailbox only.
     assert mail_stack.auth_test("john@example.org", PASSWORD)
-    assert mail_stack.auth_test("john@example.org", everywhere)
-    assert mail_stack.auth_test("John@Example.org", everywhere)   # logins are lower-cased
+    assert mail_stack.auth_test("john@example.org", everywhere, service="imap")
+    assert mail_stack.auth_test("John@Example.org", everywhere, service="pop3")   # logins are lower-cased
     assert mail_stack.imap_login("john@example.org", everywhere)
-    assert not mail_stack.auth_test("john@example.org", jane_secret)
-    assert not mail_stack.auth_test("john@example.org", everywhere + "x")
-    assert not mail_stack.auth_test("john@example.org", everywhere.upper())
+    assert not mail_stack.auth_test("john@example.org", jane_secret, service="imap")
+    assert not mail_stack.auth_test("john@example.org", everywhere + "x", service="imap")
+    assert not mail_stack.auth_test("john@example.org", everywhere.upper(), service="imap")
     assert not mail_stack.imap_login("john@example.org", "wrong-" + everywhere)
-    assert not mail_stack.auth_test("nobody@example.org", everywhere)
+    assert not mail_stack.auth_test("nobody@example.org", everywhere, service="imap")
+
+    # "Every protocol" is IMAP, POP3 and SMTP submission, as the form says (review 15a: it opened
+    # every Dovecot service, ManageSieve too, where a leaked app password installs a redirect that
+    # outlives its revocation); the mailbox password still opens them.
+    for service in ("sieve", "doveadm", "imap-urlauth", "lmtp"):
+        assert not mail_stack.auth_test("john@example.org", everywhere, service=service), service
+        assert mail_stack.auth_test("john@example.org", PASSWORD, service=service), service
+    assert mail_stack.auth_test("john@example.org", everywhere, service="submission")
 
     # Protocol limits: Dovecot's service name (imap; smtp for Postfix's SMTP AUTH).
     assert mail_stack.auth_test("john@example.org", imap_only, service="imap")
@@ -54,7 +62,7 @@ def test_app_passwords_log_in_only_while_active_and_where_allowed(mail_stack, wo
 
     # Revoked: refused at the very next login.
     access.app_password_revoke(app_password=AppPassword.objects.get(mailbox=john, name="laptop"), acting_user=None)
-    assert not mail_stack.auth_test("john@example.org", everywhere)
+    assert not mail_stack.auth_test("john@example.org", everywhere, service="imap")
     assert not mail_stack.imap_login("john@example.org", everywhere)
     assert mail_stack.imap_login("john@example.org", imap_only)   # the others still work
 
