@@ -253,3 +253,37 @@ def test_withdrawn_approval_withdraws_the_grants_it_allowed(world):
                                                     for s in selectors.send_as_addresses(john)}
     entry = AuditEntry.objects.filter(action="aliasdomain.update").latest("pk")
     assert entry.before["sender_grants"] == ["john@example.org → boss@example.net"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_grant_racing_the_withdrawal_of_its_alias_domain_is_refused():
+    """Review 15a: a domain admin's grant for name@alias-domain, made while a superadmin was
+    switching the alias domain off, read the old approval and survived the withdrawal."""
+    import threading
+
+    from django.db import connection
+
+    ours = DomainFactory(name="example.org")
+    john = MailboxFactory(domain=ours, local_part="john")
+    admin = AdminFactory(username="alice", domains=[ours])
+    net = AliasDomainFactory(name="example.net", target=ours, approved=True, active=True)
+    outcome = []
+
+    def grant():
+        try:
+            services.sender_grant_create(mailbox=john, address="boss@example.net", acting_user=admin)
+            outcome.append("granted")
+        except ValidationError as exc:
+            outcome.append(codes(exc, "address"))
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        domain_services.alias_domain_set_active(alias_domain=net, active=False, acting_user=SuperadminFactory())
+        racer = threading.Thread(target=grant)
+        racer.start()
+        racer.join(1.0)
+        assert racer.is_alive(), "the grant must wait for the withdrawal to commit"
+    racer.join(10)
+    assert outcome == [["sender_outside_scope"]]
+    assert not SenderGrant.objects.exists()
