@@ -224,10 +224,12 @@ def check_sender_grant(host: MailHost, world: dict) -> CheckResult:
 def check_dovecot_app_password(host: MailHost, world: dict) -> CheckResult:
     """Dovecot's second passdb accepts the probe's app password."""
     address = world["mailbox"].address
-    result = host.run("doveadm", "-c", str(host.dovecot_conf), "auth", "test", address, world["app_password"])
+    # As an IMAP login: app passwords open IMAP, POP3 and SMTP only, not doveadm's own service.
+    result = host.run("doveadm", "-c", str(host.dovecot_conf), "auth", "test", "-x", "service=imap", address,
+                      world["app_password"])
     if result.returncode == 0:
         return CheckResult("dovecot app password", True)
-    return CheckResult("dovecot app password", False, f"doveadm auth test {address} with an app password: "
+    return CheckResult("dovecot app password", False, f"doveadm auth test -x service=imap {address} with an app password: "
                        f"{result.stdout.strip()} {result.stderr.strip()}".strip(), _SCHEMA_FIX)
 
 

@@ -196,13 +196,15 @@ DOVECOT_VERSIONS = ("2.3", "2.4")
 # when the hash matched, so it answers with nopassword: Dovecot accepts it without comparing
 # again. A non-plaintext mechanism leaves the password empty, whose hash no row may hold (a
 # table constraint). Protocol-limited passwords match Dovecot's service name: imap, pop3, or
-# smtp for Postfix's SMTP AUTH (Dovecot's own submission service says "submission").
+# smtp for Postfix's SMTP AUTH (Dovecot's own submission service says "submission"). No protocol
+# means these three, not every service: ManageSieve ("sieve"), doveadm and whatever a later
+# Dovecot adds stay closed to app passwords (a leaked one must not install a lasting redirect).
 _APP_PASSWORD_QUERY = (
     "SELECT m.address AS user, NULL AS password, 'Y' AS nopassword FROM app_password p "
     "JOIN mailbox m ON m.id = p.mailbox_id JOIN domain d ON d.id = m.domain_id "
     "WHERE p.secret_sha256 = '{hashed}' AND m.address = '{user}' AND p.revoked IS NULL "
-    "AND (cardinality(p.protocols) = 0 OR '{service}' = ANY (p.protocols) "
-    "OR ('{service}' = 'submission' AND 'smtp' = ANY (p.protocols))) "
+    "AND (CASE '{service}' WHEN 'submission' THEN 'smtp' ELSE '{service}' END) = ANY (CASE cardinality(p.protocols) "
+    "WHEN 0 THEN ARRAY['imap', 'pop3', 'smtp']::varchar[] ELSE p.protocols END) "
     "AND m.active AND " + _LIVE_DOMAIN
 )
 DOVECOT_APP_PASSWORD_QUERY = _APP_PASSWORD_QUERY.format(hashed="%{sha256:password}", user="%u", service="%s")

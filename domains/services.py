@@ -962,9 +962,9 @@ def alias_set_active(*, alias: Alias, active: bool, acting_user) -> Alias:
 @transaction.atomic
 def alias_rename(*, alias: Alias, local_part: str, acting_user) -> Alias:
     """Give an alias a new name in its domain; the aliases that named the old address, also as
-    name@alias-domain, name the new one. A forwarding follows its mailbox (mailbox_rename) and
-    the catch-all has no name: both raise ValidationError (local_part), as does a new name that
-    is invalid or taken. Audited."""
+    name@alias-domain, name the new one, and so do the send-as grants naming it. A forwarding
+    follows its mailbox (mailbox_rename) and the catch-all has no name: both raise
+    ValidationError (local_part), as does a new name that is invalid or taken. Audited."""
     domain = _lock_domain(alias.domain)
     alias = Alias.objects.select_for_update().get(pk=alias.pk)
     if alias.mailbox_id or alias.address.startswith("@"):
@@ -979,6 +979,8 @@ def alias_rename(*, alias: Alias, local_part: str, acting_user) -> Alias:
     alias.save(update_fields=["address", "modified"])
     audit_record(actor=acting_user, action="alias.rename", obj=alias, domain_name=domain.name, object_repr=new,
                  before=before, after=snapshot(alias))
+    # The old address is free for reuse: its send-as grants move with the alias, as a mailbox's do.
+    sender_grants_follow_rename(old=old, new=new, acting_user=acting_user)   # mailaccess
     renamed = _renamed_forms(domain, old, local_part)
     for follower in (Alias.objects.select_for_update().filter(destinations__overlap=list(renamed))
                      .select_related("domain").order_by("pk")):
@@ -1085,7 +1087,8 @@ def alias_domain_approve(*, alias_domain: AliasDomain, acting_user, allow_lookal
 def alias_domain_set_active(*, alias_domain: AliasDomain, active: bool, acting_user) -> AliasDomain:
     """(De)activate an alias domain. Its domain admin may switch an approved alias domain off
     and on again; a superadmin (or the CLI) switching it off withdraws the approval, so that
-    only a superadmin can bring the name back into routing (switching it on re-approves it)."""
+    only a superadmin can bring the name back into routing (switching it on re-approves it),
+    and withdraws the send-as grants naming its addresses."""
     alias_domain = AliasDomain.objects.select_for_update().select_related("target").get(pk=alias_domain.pk)
     authority = decides_routing(acting_user)
     if active and not alias_domain.approved and not authority:
@@ -1096,6 +1099,12 @@ def alias_domain_set_active(*, alias_domain: AliasDomain, active: bool, acting_u
     if authority:
         # SECURITY: a superadmin's "off" is a routing decision the tenant must not undo.
         alias_domain.approved = active
+        if not active:
+            # Nor keep using: the send-as grants naming the name (which its domain admin could
+            # make only while it was approved) go, as when it is deleted.
+            if withdrawn := sender_grants_withdraw_for(domain_names=[alias_domain.name],
+                                                       acting_user=acting_user):   # mailaccess
+                before["sender_grants"] = withdrawn
     alias_domain.save(update_fields=["active", "approved", "modified"])
     _check_routing(addresses_naming_domain(alias_domain.name))
     audit_record(actor=acting_user, action="aliasdomain.update", obj=alias_domain,

@@ -40,7 +40,7 @@ class AppPassword(models.Model):
     name = models.CharField(_("name"), max_length=100, validators=[validate_plain_text],
                             help_text=_("Which program or device uses it, e.g. “phone”."))
     secret_sha256 = models.CharField(_("secret hash"), max_length=64, unique=True, editable=False)
-    # Empty: every protocol.
+    # Empty: all three (IMAP, POP3, SMTP submission); no other Dovecot service takes an app password.
     protocols = ArrayField(models.CharField(max_length=10, choices=Protocol.choices), default=list, blank=True,
                            verbose_name=_("protocols"))
     created = models.DateTimeField(_("created"), auto_now_add=True)

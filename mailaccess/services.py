@@ -70,7 +70,7 @@ class CreatedAppPassword:
 def app_password_create(*, mailbox: Mailbox, name: str, protocols: list[str] | tuple[str, ...] = (),
                         acting_user) -> CreatedAppPassword:
     """Create an app password for `mailbox`, usable at once for the `protocols` given
-    (AppPassword.Protocol values; empty = every protocol). Returns it with its secret, which the
+    (AppPassword.Protocol values; empty = all three). Returns it with its secret, which the
     caller shows once: only its SHA-256 is stored. Raises ValidationError (codes
     app_password_limit, protocol_unknown, and the model's) and PermissionDenied."""
     _require_mailbox_scope(acting_user, mailbox)
@@ -117,11 +117,16 @@ def app_password_revoke(*, app_password: AppPassword, acting_user) -> AppPasswor
 def _grantable_domain(ascii_domain: str) -> Domain | None:
     """The panel's domain that `ascii_domain` is, or is an approved alias domain of; None for a
     name this server does not hold. SECURITY: an alias domain a domain admin merely requested
-    (say gmail.com) is no name of theirs until a superadmin approves it."""
-    domain = Domain.objects.filter(name=ascii_domain).first()
+    (say gmail.com) is no name of theirs until a superadmin approves it.
+
+    The row is locked until the caller's transaction ends: a concurrent delete of the domain or
+    of one of its addresses, or a superadmin's withdrawing the alias domain's approval, each of
+    which withdraws the grants naming it, then waits for the new grant, or the grant for it."""
+    domain = Domain.objects.select_for_update().filter(name=ascii_domain).first()
     if domain is not None:
         return domain
-    alias_domain = AliasDomain.objects.select_related("target").filter(name=ascii_domain, approved=True).first()
+    alias_domain = (AliasDomain.objects.select_for_update(of=("self",)).select_related("target")
+                    .filter(name=ascii_domain, approved=True).first())
     return alias_domain.target if alias_domain else None
 
 

@@ -21,7 +21,7 @@ Id = Path(..., ge=1, le=MAX_BIGINT)
 class AppPasswordOut(Schema):
     id: int
     name: str
-    protocols: list[str] = Field(description="Empty: every protocol")
+    protocols: list[str] = Field(description="Empty: imap, pop3 and smtp")
     created: datetime.datetime
     revoked: datetime.datetime | None
 
@@ -33,7 +33,7 @@ class AppPasswordCreated(AppPasswordOut):
 class AppPasswordIn(Schema):
     name: str = Field(max_length=100)
     protocols: list[Literal["imap", "pop3", "smtp"]] = Field(default=[], max_length=3,
-                                                             description="Empty: every protocol")
+                                                             description="Empty: imap, pop3 and smtp")
 
 
 class SendAsOut(Schema):

@@ -216,3 +216,74 @@ def test_grants_follow_the_addresses_they_name(world):
     assert not SenderGrant.objects.filter(address="info@example.org").exists()
     domain_services.domain_delete(domain=world["theirs"], acting_user=None)
     assert list(SenderGrant.objects.values_list("address", flat=True)) == ["noreply@example.org"]
+
+
+def test_grants_follow_a_renamed_alias(world):
+    """Review 15a: renaming an alias left the grants naming its old address behind, so whoever
+    next got that address (a new mailbox or alias) found another mailbox allowed to send as it."""
+    ours, john = world["ours"], world["john"]
+    AliasDomainFactory(name="example.net", target=ours)
+    sales = domain_services.alias_create(domain=ours, local_part="sales", destinations=["jane@example.org"],
+                                         acting_user=None)
+    for address in ("sales@example.org", "sales@example.net"):
+        services.sender_grant_create(mailbox=john, address=address, acting_user=None)
+    domain_services.alias_rename(alias=sales, local_part="team", acting_user=None)
+    assert set(john.sender_grants.values_list("address", flat=True)) == {"team@example.org", "team@example.net"}
+    # The old name, given to someone else, carries no grant.
+    domain_services.mailbox_create(domain=ours, local_part="sales", password="a new mailbox pw", acting_user=None)
+    assert not SenderGrant.objects.filter(address__startswith="sales@").exists()
+    assert AuditEntry.objects.filter(action="sendergrant.update").count() == 2
+
+
+def test_withdrawn_approval_withdraws_the_grants_it_allowed(world):
+    """Review 15a: a superadmin switching an alias domain off withdraws its approval, but the
+    grants its domain admin made while it was approved kept letting their mailbox send as any
+    granted name@alias-domain (sender_login_maps matches the grant's address as it is)."""
+    ours, john, admin = world["ours"], world["john"], world["admin"]
+    net = AliasDomainFactory(name="example.net", target=ours, approved=True, active=True)
+    services.sender_grant_create(mailbox=john, address="boss@example.net", acting_user=admin)
+    services.sender_grant_create(mailbox=john, address="jane@example.org", acting_user=admin)
+    # The domain admin's own "off" keeps the approval, and the grants.
+    domain_services.alias_domain_set_active(alias_domain=net, active=False, acting_user=admin)
+    assert john.sender_grants.count() == 2
+    domain_services.alias_domain_set_active(alias_domain=net, active=True, acting_user=admin)
+    domain_services.alias_domain_set_active(alias_domain=net, active=False, acting_user=world["root"])
+    assert list(john.sender_grants.values_list("address", flat=True)) == ["jane@example.org"]
+    assert ("boss@example.net", "grant", "") not in {(s.address, s.reason, s.via)
+                                                    for s in selectors.send_as_addresses(john)}
+    entry = AuditEntry.objects.filter(action="aliasdomain.update").latest("pk")
+    assert entry.before["sender_grants"] == ["john@example.org → boss@example.net"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_grant_racing_the_withdrawal_of_its_alias_domain_is_refused():
+    """Review 15a: a domain admin's grant for name@alias-domain, made while a superadmin was
+    switching the alias domain off, read the old approval and survived the withdrawal."""
+    import threading
+
+    from django.db import connection
+
+    ours = DomainFactory(name="example.org")
+    john = MailboxFactory(domain=ours, local_part="john")
+    admin = AdminFactory(username="alice", domains=[ours])
+    net = AliasDomainFactory(name="example.net", target=ours, approved=True, active=True)
+    outcome = []
+
+    def grant():
+        try:
+            services.sender_grant_create(mailbox=john, address="boss@example.net", acting_user=admin)
+            outcome.append("granted")
+        except ValidationError as exc:
+            outcome.append(codes(exc, "address"))
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        domain_services.alias_domain_set_active(alias_domain=net, active=False, acting_user=SuperadminFactory())
+        racer = threading.Thread(target=grant)
+        racer.start()
+        racer.join(1.0)
+        assert racer.is_alive(), "the grant must wait for the withdrawal to commit"
+    racer.join(10)
+    assert outcome == [["sender_outside_scope"]]
+    assert not SenderGrant.objects.exists()

@@ -18,7 +18,7 @@ class Command(BaseCommand):
         create.add_argument("--name", required=True)
         create.add_argument("--protocol", action="append", default=[], dest="protocols",
                             choices=AppPassword.Protocol.values,
-                            help="allow this protocol only (repeat for several; none = every protocol)")
+                            help="allow this protocol only (repeat for several; none = IMAP, POP3 and SMTP submission)")
         create.add_argument("--json", action="store_true")
         lst = sub.add_parser("list", help="list a mailbox's app passwords (never their secrets)")
         lst.add_argument("mailbox", metavar="MAILBOX")
