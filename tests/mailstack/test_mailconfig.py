@@ -196,3 +196,23 @@ def test_mailconfig_detects_the_dovecot_version(tmp_path, monkeypatch):
             continue
         call_command("mailconfig", out=str(out), **options)
         assert ((out / "dovecot" / "dovecot-sql.conf.ext").exists()) == (expected == "2.3")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dbroles_never_sends_a_role_password_to_the_server_in_clear():
+    """`ALTER ROLE ... PASSWORD 'plain'` puts the password in PostgreSQL's statement log
+    (log_statement = ddl/all, log_min_error_statement) and in pg_stat_statements. dbroles sends
+    a SCRAM-SHA-256 verifier computed by libpq instead (PQencryptPasswordConn, the way psql's
+    \\password does), and the role still logs in with the password."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        call_command("dbroles", reader_role="reader_s", reader_password="Plain-reader-9",
+                     quota_role="quota_s", quota_password="Plain-quota-9")
+    sent = "\n".join(query["sql"] for query in queries.captured_queries)
+    assert "ROLE" in sent
+    assert "Plain-reader-9" not in sent and "Plain-quota-9" not in sent
+    assert "SCRAM-SHA-256$" in sent
+    db = connection.settings_dict
+    for user, password in (("reader_s", "Plain-reader-9"), ("quota_s", "Plain-quota-9")):
+        psycopg.connect(host=db["HOST"], port=db["PORT"], dbname=db["NAME"], user=user, password=password).close()

@@ -6,11 +6,22 @@ from psycopg import sql
 from domains.mailstack import QUOTA_TABLES, READER_TABLES, validate_role_password
 
 
+def scram_verifier(cursor, role: str, password: str) -> str:
+    """The SCRAM-SHA-256 verifier ("SCRAM-SHA-256$4096:salt$StoredKey:ServerKey", RFC 7677) of
+    `password` for `role`, made by libpq on this side (PQencryptPasswordConn, what psql's
+    \\password uses), so that the password itself never reaches the server."""
+    pgconn = cursor.connection.pgconn
+    return pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode()
+
+
 def ensure_role(cursor, role: str, password: str, *, select: list[str], write: list[str]) -> None:
     cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
     verb = "ALTER" if cursor.fetchone() else "CREATE"
+    # SECURITY: the server gets a SCRAM-SHA-256 verifier, never the password: a plain `PASSWORD
+    # 'secret'` lands in PostgreSQL's statement log (log_statement = ddl) and pg_stat_statements.
     cursor.execute(sql.SQL(verb + " ROLE {} LOGIN NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD {}")
-                   .format(sql.Identifier(role), sql.Literal(password)).as_string(cursor.connection))
+                   .format(sql.Identifier(role), sql.Literal(scram_verifier(cursor, role, password)))
+                   .as_string(cursor.connection))
     ident = sql.Identifier(role)
     db = sql.Identifier(connection.settings_dict["NAME"])
     statements = [
