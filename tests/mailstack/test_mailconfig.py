@@ -216,3 +216,23 @@ def test_dbroles_never_sends_a_role_password_to_the_server_in_clear():
     db = connection.settings_dict
     for user, password in (("reader_s", "Plain-reader-9"), ("quota_s", "Plain-quota-9")):
         psycopg.connect(host=db["HOST"], port=db["PORT"], dbname=db["NAME"], user=user, password=password).close()
+
+
+def test_mailconfig_says_when_it_could_not_give_the_secret_files_to_the_daemon_groups(tmp_path):
+    """Run on the panel's host (no postfix group there, or other gids than the mail host's), the
+    0640 files stay in root's group and Postfix's proxymap cannot read them: every lookup fails.
+    mailconfig says so and gives the chgrp to run on the mail host."""
+    import io
+
+    err = io.StringIO()
+    call_command("mailconfig", out=str(tmp_path), reader_password="a", quota_password="b", vmail_group="vmail",
+                 dovecot_version="2.4", postfix_group="no-such-postfix", stderr=err, stdout=io.StringIO())
+    warning = err.getvalue()
+    assert (f"warning: {tmp_path}/postfix/*.cf are mode 0640 but not given to group no-such-postfix "
+            f"(no group 'no-such-postfix' on this host): on the mail host, run `chgrp no-such-postfix "
+            f"{tmp_path}/postfix/*.cf`") in warning, warning
+    assert "dovecot" not in warning      # the dovecot group exists here: its file got it
+    err = io.StringIO()
+    call_command("mailconfig", out=str(tmp_path), reader_password="a", quota_password="b", vmail_group="vmail",
+                 dovecot_version="2.4", stderr=err, stdout=io.StringIO())
+    assert err.getvalue() == ""

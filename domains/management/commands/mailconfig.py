@@ -65,6 +65,35 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         for path in written:
             self.stdout.write(str(path))
+        for warning in group_warnings(Path(opts["out"]), opts["postfix_group"], opts["dovecot_group"]):
+            self.stderr.write(warning)
+
+
+def group_warnings(out: Path, postfix_group: str, dovecot_group: str) -> list[str]:
+    """What the admin must still do so the daemons can read the 0640 files holding passwords:
+    write_config gives them to the daemon's group only when that group exists here and we run as
+    root. Otherwise (mailconfig run as another user, or on the panel's host, where Postfix and
+    Dovecot are not installed or have other gids) the files stay in our own group, unreadable by
+    Postfix's proxymap (it runs as postfix, and answers every lookup with an error) and Dovecot."""
+    import os
+
+    warnings = []
+    for group, sub, files in ((postfix_group, "postfix", "*.cf"), (dovecot_group, "dovecot", "*")):
+        if os.geteuid() == 0 and group and _group_exists(group):
+            continue
+        why = "not running as root" if os.geteuid() else f"no group {group!r} on this host"
+        warnings.append(f"warning: {out / sub}/{files} are mode 0640 but not given to group {group} ({why}): "
+                        f"on the mail host, run `chgrp {group} {out.resolve() / sub}/{files}` (or "
+                        f"mailconfig there, as root), or {sub} cannot read them")
+    return warnings
+
+
+def _group_exists(name: str) -> bool:
+    try:
+        grp.getgrnam(name)
+        return True
+    except KeyError:
+        return False
 
 
 def group_name(gid: int) -> str:
