@@ -236,3 +236,28 @@ def test_mailconfig_says_when_it_could_not_give_the_secret_files_to_the_daemon_g
     call_command("mailconfig", out=str(tmp_path), reader_password="a", quota_password="b", vmail_group="vmail",
                  dovecot_version="2.4", stderr=err, stdout=io.StringIO())
     assert err.getvalue() == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_role_passwords_come_from_the_environment_not_the_command_line(tmp_path, monkeypatch):
+    """`--reader-password SECRET` is readable by every local user in `ps` while the command runs,
+    and stays in the shell's history: dbroles and mailconfig take both passwords from
+    MAILADMIN_READER_PASSWORD / MAILADMIN_QUOTA_PASSWORD instead (docs/mailstack.md, steps 1-2)."""
+    for command, options in (("dbroles", {"reader_role": "reader_e", "quota_role": "quota_e"}),
+                             ("mailconfig", {"out": str(tmp_path), "vmail_group": "vmail", "dovecot_version": "2.4"})):
+        with pytest.raises(CommandError, match="the reader password is missing: set MAILADMIN_READER_PASSWORD"):
+            call_command(command, **options)
+    monkeypatch.setenv("MAILADMIN_READER_PASSWORD", "env-Reader-7")
+    monkeypatch.setenv("MAILADMIN_QUOTA_PASSWORD", "env-Quota-7")
+    call_command("dbroles", reader_role="reader_e", quota_role="quota_e")
+    call_command("mailconfig", out=str(tmp_path), vmail_group="vmail", dovecot_version="2.4", reader_role="reader_e",
+                 quota_role="quota_e")
+    assert "password = env-Reader-7" in (tmp_path / "postfix" / "virtual_mailbox_maps.cf").read_text()
+    assert 'password = "env-Quota-7"' in (tmp_path / "dovecot" / "conf.snippet").read_text()
+    db = connection.settings_dict
+    psycopg.connect(host=db["HOST"], port=db["PORT"], dbname=db["NAME"], user="reader_e",
+                    password="env-Reader-7").close()
+    # An option still wins over the environment.
+    call_command("mailconfig", out=str(tmp_path), vmail_group="vmail", dovecot_version="2.4",
+                 reader_password="opt-Reader-7")
+    assert "password = opt-Reader-7" in (tmp_path / "postfix" / "virtual_mailbox_maps.cf").read_text()

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from psycopg import sql
 
-from domains.mailstack import QUOTA_TABLES, READER_TABLES, validate_role_password
+from domains.mailstack import QUOTA_TABLES, READER_TABLES, role_password
 
 
 def scram_verifier(cursor, role: str, password: str) -> str:
@@ -47,9 +47,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--reader-role", default="mailreader")
-        parser.add_argument("--reader-password", required=True)
+        parser.add_argument("--reader-password", help="default: $MAILADMIN_READER_PASSWORD (keeps it out of ps)")
         parser.add_argument("--quota-role", default="mailquota")
-        parser.add_argument("--quota-password", required=True)
+        parser.add_argument("--quota-password", help="default: $MAILADMIN_QUOTA_PASSWORD (keeps it out of ps)")
 
     def handle(self, *args, reader_role, reader_password, quota_role, quota_password, **options):
         if reader_role == quota_role:
@@ -57,8 +57,8 @@ class Command(BaseCommand):
         try:
             # The same rule as mailconfig's: a password the generated files cannot carry is refused
             # here, before PostgreSQL has it.
-            validate_role_password(reader_password, "reader")
-            validate_role_password(quota_password, "quota")
+            reader_password = role_password(reader_password, "reader")
+            quota_password = role_password(quota_password, "quota")
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         own_role = connection.settings_dict["USER"]
