@@ -29,8 +29,8 @@ from pathlib import Path
 from django.db import DatabaseError, connection, transaction
 
 from domains import services
-from domains.mailstack import (DISABLED_REPLY, DOVECOT24_PASSWORD_QUERY, POSTFIX_MAPS, READER_TABLES,
-                               recipient_access_restriction)
+from domains.mailstack import (DISABLED_REPLY, DOVECOT24_PASSWORD_QUERY, MAIN_CF_SNIPPET_PARAMETERS, POSTFIX_MAPS,
+                               READER_TABLES, recipient_access_restriction)
 from domains.models import Domain, QuotaUsage
 from mailaccess import services as access_services
 
@@ -163,6 +163,32 @@ def check_recipient_restrictions(host: MailHost) -> CheckResult:
         return CheckResult(piece, False, f"{ours} comes after {permits[0]}, which accepts those recipients "
                            "before it is asked", f"move it to the front of smtpd_recipient_restrictions "
                            f"(`{postconf} -h smtpd_recipient_restrictions` shows the list), then postfix reload")
+    return CheckResult(piece, True)
+
+
+def check_main_cf_overrides(host: MailHost) -> CheckResult:
+    """No parameter that main.cf.snippet sets is also set earlier in main.cf. Postfix keeps the
+    last definition of a parameter (postconf(5)), so an admin's own `transport_maps =
+    hash:/etc/postfix/transport` or `virtual_alias_maps = ...` above the appended snippet stops
+    applying, silently on Postfix 3.7 (3.10 warns "overriding earlier entry")."""
+    piece = "postfix main.cf"
+    main_cf = host.postfix_dir / "main.cf"
+    try:
+        lines = host.local(main_cf).read_text().splitlines()
+    except OSError as exc:
+        return CheckResult(piece, False, f"cannot read {main_cf}: {exc.strerror}",
+                           "give --postfix-config the directory of main.cf")
+    overridden = []
+    for name in MAIN_CF_SNIPPET_PARAMETERS:
+        # A definition starts at the beginning of a line (continuation lines start with a blank).
+        found = [(number, line) for number, line in enumerate(lines, 1) if re.match(rf"{name}\s*=", line)]
+        overridden += [f"{name} at line {number} ({line.split('=', 1)[1].strip() or 'empty'})"
+                       for number, line in found[:-1]]
+    if overridden:
+        return CheckResult(piece, False, f"{main_cf} sets these earlier than main.cf.snippet, and only the last "
+                           f"definition counts: {'; '.join(overridden)}",
+                           "merge each earlier value into the snippet's line (your tables and ours, comma-separated), "
+                           "delete the earlier line, then `postfix reload` (docs/mailstack.md, step 3)")
     return CheckResult(piece, True)
 
 
@@ -325,7 +351,7 @@ def run_checks(host: MailHost) -> list[CheckResult]:
     world = _probe_world()
     try:
         results = ([database] + ([role] if role else []) + check_postfix_maps(host, world)
-                   + [check_recipient_restrictions(host), include])
+                   + [check_main_cf_overrides(host), check_recipient_restrictions(host), include])
         results.append(check_sender_grant(host, world))
         auth = check_dovecot_auth(host, world)
         results.append(auth)

@@ -182,3 +182,23 @@ def test_mailcheck_names_a_stopped_panel_database(tmp_path):
     assert "Traceback" not in output
     assert f"FAIL  panel database: cannot connect to PostgreSQL at 127.0.0.1:{port}" in output, output
     assert "fix: start PostgreSQL" in output
+
+
+def test_mailcheck_names_an_admin_setting_the_appended_snippet_overrides(mail_stack):
+    """An admin's own transport_maps (or virtual_alias_maps, relay_domains...) set above the
+    appended main.cf.snippet stops applying: Postfix keeps the last definition. Silent on Postfix
+    3.7; mailcheck names the line and the earlier value."""
+    main_cf = (mail_stack.postfix_dir / "main.cf").read_text()
+    assert main_cf.count("\ntransport_maps =") == 1
+    postfix_dir = mail_stack.root / "overridden"   # inside the stack's root, which the Debian 13 chroot sees too
+    postfix_dir.mkdir()
+    (postfix_dir / "main.cf").write_text("transport_maps = hash:/etc/postfix/transport\n" + main_cf)
+    (postfix_dir / "master.cf").write_text((mail_stack.postfix_dir / "master.cf").read_text())
+    code, output = mailcheck(mail_stack, postfix_config=str(postfix_dir))
+    assert code == 1
+    assert (f"FAIL  postfix main.cf: {postfix_dir}/main.cf sets these earlier than main.cf.snippet, and only the "
+            "last definition counts: transport_maps at line 1 (hash:/etc/postfix/transport)") in output, output
+    assert "fix: merge each earlier value into the snippet's line" in output
+    code, output = mailcheck(mail_stack)
+    assert code == 0, output
+    assert "ok    postfix main.cf" in output
