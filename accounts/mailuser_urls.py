@@ -1,5 +1,7 @@
 from django.urls import path
 
+from vacation import views as vacation_views
+
 from . import mailuser_views as views
 
 app_name = "mailuser"
@@ -10,4 +12,5 @@ urlpatterns = [
     path("logout/", views.logout, name="logout"),
     path("password/", views.password, name="password"),
     path("forwarding/", views.forwarding, name="forwarding"),
+    path("vacation/", vacation_views.me_vacation, name="vacation"),
 ]

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from domains import services
+from vacation.selectors import vacation_for, vacation_state
 
 from .mailuser_forms import MailForwardingForm, MailLoginForm, MailPasswordForm
 from .mailusers import (LoginThrottled, MailUserActor, authenticate_mailbox, current_mailbox, fingerprint, log_in,
@@ -60,7 +61,8 @@ def home(request):
     own = mailbox.display_address
     return render(request, "accounts/mailuser/home.html", {
         "mailbox": mailbox, "usage": usage, "forwarding": forwarding,
-        "forward_to": [d for d in destinations if d != own], "keeps_copy": own in destinations})
+        "forward_to": [d for d in destinations if d != own], "keeps_copy": own in destinations,
+        "vacation_state": vacation_state(vacation_for(mailbox))})
 
 
 @mailuser_required

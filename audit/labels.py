@@ -17,6 +17,8 @@ ACTION_LABELS = {
     "mailbox.rehash": _("Mailbox password rehashed"),
     "mailbox.delete": _("Mailbox deleted"),
     "mailbox.import": _("Mailbox imported"),
+    "vacation.set": _("Automatic reply set"),
+    "vacation.off": _("Automatic reply switched off"),
     "forwarding.create": _("Forwarding set"),
     "forwarding.update": _("Forwarding changed"),
     "forwarding.delete": _("Forwarding removed"),

@@ -20,6 +20,7 @@ back: the file is imported whole or not at all.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import re
 from dataclasses import dataclass, field
@@ -218,20 +219,27 @@ def passwords_csv(result: ImportResult) -> str:
     return out.getvalue()
 
 
+# Export only, after the import columns (the import ignores it): the last IMAP/POP3 login
+# that Dovecot recorded, ISO 8601 in UTC, empty when none.
+EXPORT_ONLY_COLUMNS = ("last_login",)
+
+
 def export_rows(mailboxes, aliases) -> Iterator[list[str]]:
-    """The import format for existing mailboxes and aliases (never a password), header first."""
-    yield list(COLUMNS)
+    """The import format for existing mailboxes and aliases (never a password), header first,
+    then EXPORT_ONLY_COLUMNS."""
+    yield list(COLUMNS + EXPORT_ONLY_COLUMNS)
     for mailbox in mailboxes.iterator(chunk_size=2000):
+        last_login = mailbox.last_login_at.astimezone(datetime.timezone.utc).isoformat() if mailbox.last_login_at else ""
         yield ["mailbox", csv_safe(address_display(mailbox.address)), csv_safe(mailbox.name),
                format_size(mailbox.quota_bytes),
-               "", "", "yes" if mailbox.active else "no"]
+               "", "", "yes" if mailbox.active else "no", last_login]
     for alias in aliases.iterator(chunk_size=2000):
         yield ["alias", csv_safe(alias.display_address), "", "", "", csv_safe(" ".join(alias.display_destinations)),
-               "yes" if alias.active else "no"]
+               "yes" if alias.active else "no", ""]
 
 
 def exportable(mailboxes, aliases):
     """Querysets narrowed to what the export reads."""
-    return (mailboxes.only("address", "name", "quota_bytes", "active").order_by("address"),
+    return (mailboxes.only("address", "name", "quota_bytes", "active", "last_login_at").order_by("address"),
             aliases.filter(mailbox__isnull=True).only("address", "destinations", "active").order_by("address"))
 

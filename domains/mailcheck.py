@@ -12,10 +12,13 @@ authenticates the probe mailbox (`doveadm auth test`), saves one message into it
 and waits for Dovecot to write its quota_usage row. It also gives the probe an app password and a
 send-as grant (mailaccess), and checks that Dovecot's app-password passdb accepts the one and
 sender_login_maps answers the other. The probe rows are removed at the end, and the probe's mail
-directory with them.
+directory with them. It also reads the probe's vacation script and writes a last login
+through Dovecot's own dict clients (`doveadm dict`).
 """
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import re
 import secrets
 import shutil
@@ -31,7 +34,7 @@ from django.db import DatabaseError, connection, transaction
 from domains import services
 from domains.mailstack import (DISABLED_REPLY, DOVECOT24_PASSWORD_QUERY, MAIN_CF_SNIPPET_PARAMETERS, POSTFIX_MAPS,
                                READER_TABLES, recipient_access_restriction)
-from domains.models import Domain, QuotaUsage
+from domains.models import Domain, Mailbox, QuotaUsage
 from mailaccess import services as access_services
 
 
@@ -279,6 +282,49 @@ def check_quota_usage(host: MailHost, world: dict, sleep: Callable[[float], None
                        "--quota-password) and that Dovecot's dict service is running")
 
 
+def _dovecot_series(host: MailHost) -> str:
+    result = host.run("dovecot", "--version")
+    return "2.4" if result.stdout.strip().startswith("2.4") else "2.3"
+
+
+def check_vacation_and_last_login(host: MailHost, world: dict) -> list[CheckResult]:
+    """Through Dovecot's own dict clients (`doveadm dict`), as Sieve and last_login use them:
+    the probe mailbox's vacation script is found (its data ID is the script's MD5), and a
+    last-login write reaches mailbox.last_login_at. `doveadm sieve` cannot serve: Pigeonhole's
+    dict storage is read-only and doveadm sieve refuses it."""
+    from vacation import services as vacation_services   # vacation depends on domains, not the reverse
+
+    mailbox = world["mailbox"]
+    vacation = vacation_services.vacation_set(mailbox=mailbox, active=True, subject="mailcheck", body="probe",
+                                              acting_user=None)
+    # The dict a feature uses is named differently on each series (measured): a dict URI on 2.3, the
+    # setting filter that holds its `dict proxy` block on 2.4.
+    sieve_dict, login_dict = (("sieve_script/personal", "last_login") if _dovecot_series(host) == "2.4"
+                              else ("proxy::sieve", "proxy::lastlogin"))
+    conf = ["doveadm", "-c", str(host.dovecot_conf), "dict"]
+    results = []
+    got = host.run(*conf, "get", "-u", mailbox.address, sieve_dict, "priv/sieve/name/active")
+    expected = hashlib.md5(vacation.script.encode()).hexdigest()
+    if got.returncode == 0 and got.stdout.strip() == expected:
+        results.append(CheckResult("vacation sieve dict", True))
+    else:
+        results.append(CheckResult("vacation sieve dict", False,
+                                   f"doveadm dict get {sieve_dict}: {got.stdout.strip()} {got.stderr.strip()}".strip(),
+                                   "install dovecot-sieve, re-run `manage.py dbroles` (the quota role reads "
+                                   "vacation_sieve) and `manage.py mailconfig`, then `doveadm reload`"))
+    stamp = int(time.time())
+    wrote = host.run(*conf, "set", "-u", mailbox.address, login_dict, f"shared/last-login/{mailbox.address}", str(stamp))
+    at = Mailbox.objects.filter(pk=mailbox.pk).values_list("last_login_at", flat=True).first()
+    if wrote.returncode == 0 and at == dt.datetime.fromtimestamp(stamp, tz=dt.timezone.utc):
+        results.append(CheckResult("last login dict", True))
+    else:
+        results.append(CheckResult("last login dict", False,
+                                   f"doveadm dict set {login_dict}: {wrote.stderr.strip()} (last_login_at {at})",
+                                   "re-run `manage.py dbroles` (the quota role writes last_login) and "
+                                   "`manage.py mailconfig`, then `doveadm reload`"))
+    return results
+
+
 def _remove_probe_mail(host: MailHost, world: dict) -> None:
     result = host.run("doveadm", "-c", str(host.dovecot_conf), "user", "-f", "home", world["mailbox"].address)
     home = result.stdout.strip()
@@ -361,6 +407,7 @@ def run_checks(host: MailHost) -> list[CheckResult]:
             results.append(check_quota_usage(host, world))
         else:
             results.append(CheckResult("quota usage", False, "not tried: auth failed", auth.fix))
+        results += check_vacation_and_last_login(host, world)
     finally:
         if include.ok:
             _remove_probe_mail(host, world)

@@ -214,6 +214,13 @@ READER_TABLES = ["domain", "mailbox", "alias", "alias_domain"]
 # mailaccess: app passwords (Dovecot) and send-as grants (Postfix).
 READER_TABLES += ["app_password", "sender_grant"]
 QUOTA_TABLES = ["quota_usage"]
+# Vacation replies and last login (see their block below): Sieve's dict reads a view, last_login's
+# dict writes a table. Every dict uses the quota role: Dovecot 2.4.1's dict server reused one
+# database connection for dicts of the same host with different roles (measured: the sieve dict's
+# reader connection then served quota_clone's writes, "permission denied for table quota_usage"),
+# so every dict also gets the same connection settings (writes=True: with several hosts, the primary).
+QUOTA_TABLES += ["last_login"]
+QUOTA_READ_TABLES = ["vacation_sieve"]
 
 
 @dataclass(frozen=True)
@@ -530,7 +537,7 @@ mail_location = maildir:~/Maildir
 first_valid_uid = {int(options.uid)}
 mail_plugins = $mail_plugins quota
 protocol imap {{
-  mail_plugins = $mail_plugins imap_quota
+  mail_plugins = $mail_plugins imap_quota last_login
 }}
 dict {{
   quota = pgsql:{dict_conf}
@@ -544,7 +551,7 @@ plugin {{
 protocol lmtp {{
 {LMTP_QUOTA_CHECK}
 }}
-"""
+""" + render_dovecot_vacation_lastlogin_snippet(dovecot_dir)
 
 
 def _dovecot24_quote(value: str) -> str:
@@ -670,7 +677,7 @@ protocol lmtp {{
   # LMTP recipients are full addresses too (Debian 13's conf.d/20-lmtp.conf strips the domain).
   auth_username_format = %{{user | lower}}
 }}
-"""
+""" + render_dovecot24_vacation_lastlogin_snippet(options)
 
 
 def _group_id(name: str | None) -> int | None:
@@ -734,6 +741,8 @@ def write_config(out: Path, options: MailConfigOptions, *, postfix_group: str | 
         return written
     write(dovecot_dir / "dovecot-sql.conf.ext", render_dovecot_sql(options), True, dovecot_group)
     write(dovecot_dir / "dovecot-dict-sql.conf.ext", render_dovecot_dict(options), True, dovecot_group)
+    write(dovecot_dir / SIEVE_DICT_FILE, render_dovecot_sieve_dict(options), True, dovecot_group)
+    write(dovecot_dir / LAST_LOGIN_DICT_FILE, render_dovecot_last_login_dict(options), True, dovecot_group)
     write(dovecot_dir / "dovecot-app-passwords.conf.ext", render_dovecot_app_password_sql(options), True,
           dovecot_group)
     write(dovecot_dir / "conf.snippet", render_dovecot_snippet(dovecot_dir, options), False)
@@ -751,6 +760,152 @@ def explainable_queries(mail_root: str = "/var/vmail", uid: int = 5000, gid: int
     options = MailConfigOptions("h", 5432, "db", "r", "p", "q", "p", mail_root, uid, gid)
     queries["dovecot_password_query"] = DOVECOT_PASSWORD_QUERY.replace("%u", "john@example.org")
     queries["dovecot_user_query"] = dovecot_user_query(options).replace("%u", "john@example.org")
+    queries.update(_explainable_vacation_lastlogin_queries())
     queries["dovecot_app_password_query"] = (DOVECOT_APP_PASSWORD_QUERY.replace("%{sha256:password}", "ab" * 32)
                                              .replace("%u", "john@example.org").replace("%s", "imap"))
     return queries
+
+
+def _explainable_vacation_lastlogin_queries() -> dict[str, str]:
+    """The Sieve dict's two lookups and last_login's upsert, as Dovecot runs them for john@example.org."""
+    user = "john@example.org"
+    return {
+        "sieve_name_query": SIEVE_NAME_QUERY.replace("%k", SIEVE_SCRIPT_NAME).replace("%s", user),
+        "sieve_data_query": SIEVE_DATA_QUERY.replace("%k", "0" * 32).replace("%s", user),
+        "last_login_upsert": LAST_LOGIN_UPSERT.replace("%t", "1767225600").replace("%s", user),
+    }
+
+
+# --- Vacation replies (Sieve) and last login ----------------------------------------------------
+# Sieve (Pigeonhole) reads each mailbox's script through its dict storage: it asks the dict for
+# priv/sieve/name/active (-> a data ID, the script's MD5) and, when it has no compiled binary with
+# that ID, for priv/sieve/data/<ID> (-> the script). Both come from the view vacation_sieve as the
+# read-only role; the script is compiled into ~/.sieve-bin. Sieve runs at LMTP delivery only.
+# The last_login plugin (IMAP and POP3 logins) writes shared/last-login/<user> = Unix time in
+# seconds into last_login as the quota role (an upsert by username).
+SIEVE_SCRIPT_NAME = "active"
+SIEVE_DICT_FILE = "dovecot-dict-sieve.conf.ext"
+LAST_LOGIN_DICT_FILE = "dovecot-dict-lastlogin.conf.ext"
+# (dict key, view column, key column) of the two Sieve lookups; shared by both Dovecot versions.
+SIEVE_DICT_MAPS = (("priv/sieve/name/$script_name", "data_id", "script_name"),
+                   ("priv/sieve/data/$data_id", "script", "data_id"))
+# What Dovecot then runs, for the docs and EXPLAIN ('%s' = the user, '%k' = the key).
+SIEVE_NAME_QUERY = "SELECT data_id FROM vacation_sieve WHERE script_name = '%k' AND username = '%s'"
+SIEVE_DATA_QUERY = "SELECT script FROM vacation_sieve WHERE data_id = '%k' AND username = '%s'"
+LAST_LOGIN_UPSERT = ("INSERT INTO last_login (last_login, username) VALUES (%t, '%s') "
+                     "ON CONFLICT (username) DO UPDATE SET last_login = EXCLUDED.last_login")
+
+
+def render_dovecot_sieve_dict(options: MailConfigOptions) -> str:
+    """dovecot-dict-sieve.conf.ext (Dovecot 2.3): the Sieve dict, as the quota role (SELECT on
+    vacation_sieve only), like every dict."""
+    blocks = ["# Dovecot Sieve script dict (generated by `manage.py mailconfig`; see docs/mailstack.md).",
+              f"connect = {_dovecot_connect(options, options.quota_role, options.quota_password, writes=True)}"]
+    for pattern, column, key in SIEVE_DICT_MAPS:
+        blocks += ["map {", f"  pattern = {pattern}", "  table = vacation_sieve", "  username_field = username",
+                   f"  value_field = {column}", "  fields {", f"    {key} = ${key}", "  }", "}"]
+    return "\n".join(blocks + [""])
+
+
+def render_dovecot_last_login_dict(options: MailConfigOptions) -> str:
+    """dovecot-dict-lastlogin.conf.ext (Dovecot 2.3): last_login's dict, the quota (writer) role."""
+    return "\n".join([
+        "# Dovecot last-login dict (generated by `manage.py mailconfig`; see docs/mailstack.md).",
+        f"connect = {_dovecot_connect(options, options.quota_role, options.quota_password, writes=True)}",
+        "map {", "  pattern = shared/last-login/$user", "  table = last_login", "  value_field = last_login",
+        "  value_type = uint", "  fields {", "    username = $user", "  }", "}", ""])
+
+
+def render_dovecot_vacation_lastlogin_snippet(dovecot_dir: Path) -> str:
+    """The part of the 2.3 conf.snippet for vacation replies and last login (the imap
+    mail_plugins line above also names last_login: a second `protocol imap` would reset it)."""
+    return f"""
+# Vacation replies: Sieve at LMTP delivery, the script read from the panel's database
+# (view vacation_sieve) through the dict proxy; compiled scripts are cached in ~/.sieve-bin.
+protocol lmtp {{
+  mail_plugins = $mail_plugins sieve
+}}
+# Last login: IMAP and POP3 logins write Unix time (seconds) into the panel's last_login table.
+protocol pop3 {{
+  mail_plugins = $mail_plugins last_login
+}}
+dict {{
+  sieve = pgsql:{dovecot_dir / SIEVE_DICT_FILE}
+  lastlogin = pgsql:{dovecot_dir / LAST_LOGIN_DICT_FILE}
+}}
+plugin {{
+  sieve = dict:proxy::sieve;name={SIEVE_SCRIPT_NAME};bindir=~/.sieve-bin
+  last_login_dict = proxy::lastlogin
+  last_login_key = last-login/%u
+}}
+"""
+
+
+def render_dovecot24_vacation_lastlogin_snippet(options: MailConfigOptions) -> str:
+    """The part of the 2.4 conf.snippet for vacation replies and last login. A key field's
+    variable is its `value` in 2.4.1 (`doveconf -d`: dict_map_key_field_value); later 2.4
+    documentation calls it `pattern`, which 2.4.1 refuses."""
+    sieve_maps = "\n".join(f"""    dict_map {pattern} {{
+      sql_table = vacation_sieve
+      username_field = username
+      value_field {column} {{
+      }}
+      key_field {key} {{
+        value = ${key}
+      }}
+    }}""" for pattern, column, key in SIEVE_DICT_MAPS)
+    return f"""
+# Vacation replies: Sieve at LMTP delivery, the script read from the panel's database
+# (view vacation_sieve, quota role) through the dict server; compiled scripts in ~/.sieve-bin.
+protocol lmtp {{
+  mail_plugins {{
+    sieve = yes
+  }}
+}}
+sieve_script personal {{
+  driver = dict
+  name = {SIEVE_SCRIPT_NAME}
+  bin_path = ~/.sieve-bin
+  dict proxy {{
+    name = sieve
+  }}
+}}
+# Last login: IMAP and POP3 logins write Unix time (seconds) into the panel's last_login table
+# (quota role).
+protocol imap {{
+  mail_plugins {{
+    last_login = yes
+  }}
+}}
+protocol pop3 {{
+  mail_plugins {{
+    last_login = yes
+  }}
+}}
+last_login {{
+  dict proxy {{
+    name = lastlogin
+  }}
+}}
+last_login_key = last-login/%{{user}}
+dict_server {{
+  dict sieve {{
+    driver = sql
+{_dovecot24_pgsql(options, options.quota_role, options.quota_password, "    ", writes=True)}
+{sieve_maps}
+  }}
+  dict lastlogin {{
+    driver = sql
+{_dovecot24_pgsql(options, options.quota_role, options.quota_password, "    ", writes=True)}
+    dict_map shared/last-login/$user {{
+      sql_table = last_login
+      value_field last_login {{
+        type = uint
+      }}
+      key_field username {{
+        value = $user
+      }}
+    }}
+  }}
+}}
+"""

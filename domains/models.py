@@ -102,6 +102,9 @@ class Mailbox(models.Model):
     maildir = models.CharField(_("maildir"), max_length=400, unique=True)
     active = models.BooleanField(_("active"), default=True)
     password_changed = models.DateTimeField(_("password changed"), null=True, blank=True)
+    # Copied from last_login (Dovecot's writes) by the trigger last_login_to_mailbox, so the lists
+    # sort and filter on an index of this table (migration 0008); NULL = no login recorded.
+    last_login_at = models.DateTimeField(_("last login"), null=True, blank=True, editable=False)
     created = models.DateTimeField(_("created"), auto_now_add=True)
     modified = models.DateTimeField(_("modified"), auto_now=True)
 
@@ -129,6 +132,11 @@ class Mailbox(models.Model):
             # Counts and quota sums per domain (domain list, dashboard, limit checks) read
             # this index alone instead of the wide mailbox rows (hashes, paths): 4x faster.
             models.Index(fields=["domain"], include=["quota_bytes", "active"], name="mailbox_domain_covering"),
+            # Sort by last login and "no login for N days" (NULLs first: never logged in is the most idle),
+            # over every mailbox and within a domain.
+            models.Index(F("last_login_at").asc(nulls_first=True), F("id"), name="mailbox_last_login"),
+            models.Index(F("domain"), F("last_login_at").asc(nulls_first=True), F("id"),
+                         name="mailbox_domain_last_login"),
         ]
 
     def __str__(self) -> str:
@@ -288,3 +296,23 @@ class DeletedMaildir(models.Model):
 
     def __str__(self) -> str:
         return self.maildir
+
+
+class LastLogin(models.Model):
+    """When a mailbox last logged in over IMAP or POP3, written by Dovecot's last_login plugin
+    through its dict (docs/mailstack.md, "Last login"): an upsert of `last_login`, Unix time in
+    seconds, by `username`. No row: Dovecot has not seen a login since the plugin was set up.
+    A trigger copies each write to mailbox.last_login_at, which the panel reads."""
+
+    mailbox = models.OneToOneField(Mailbox, on_delete=models.CASCADE, primary_key=True,
+                                   to_field="address", db_column="username",
+                                   related_name="login_record", verbose_name=_("mailbox"))
+    last_login = models.BigIntegerField(_("last login (Unix time, seconds)"))
+
+    class Meta:
+        db_table = "last_login"
+        verbose_name = _("last login")
+        verbose_name_plural = _("last logins")
+
+    def __str__(self) -> str:
+        return f"{self.mailbox_id}: {self.last_login}"

@@ -26,7 +26,7 @@ from audit.services import audit_entry, audit_record, snapshot
 from .addresses import (address_display, domain_label, normalize_address, normalize_domain, normalize_local_part,
                         split_address)
 from .doveadm import flush_auth_cache
-from .models import Alias, AliasDomain, DeletedMaildir, Domain, Mailbox, QuotaUsage
+from .models import Alias, AliasDomain, DeletedMaildir, Domain, LastLogin, Mailbox, QuotaUsage
 from .name_claims import check_lookalike, decides_routing, require_routing_authority
 from .passwords import hash_password
 from . import routing
@@ -693,6 +693,7 @@ def mailbox_rename(*, mailbox: Mailbox, local_part: str, acting_user) -> Mailbox
     mailbox.save(update_fields=["local_part", "address", "modified"])
     # quota_usage.username references the address (a deferred foreign key: checked at commit).
     QuotaUsage.objects.filter(mailbox_id=old).update(mailbox_id=new)
+    LastLogin.objects.filter(mailbox_id=old).update(mailbox_id=new)   # the same, for Dovecot's last_login
     sender_grants_follow_rename(old=old, new=new, acting_user=acting_user)   # mailaccess
     audit_record(actor=acting_user, action="mailbox.rename", obj=mailbox, domain_name=domain.name,
                  object_repr=new, before=before, after=snapshot(mailbox))

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.selectors import audit_entries_for, entry_changes
 from dnscheck.selectors import with_dns_status
+from vacation.selectors import vacation_for, vacation_state
 from mailaccess.views import mailbox_access
 
 from . import references, selectors, services
@@ -150,6 +151,9 @@ def domain_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- mailboxes -----------------------------------------------------------------------
 
+MAX_IDLE_DAYS = 36500   # the "no login for N days" filter; a larger N is ignored
+
+
 @require_GET
 def mailbox_list(request: HttpRequest, domain_pk: int | None = None) -> HttpResponse:
     domain = selectors.get_domain_for_admin(request.user, domain_pk) if domain_pk is not None else None
@@ -157,14 +161,17 @@ def mailbox_list(request: HttpRequest, domain_pk: int | None = None) -> HttpResp
     active_filter = request.GET.get("active", "")
     sort = request.GET.get("sort", "address")
     sort = sort if sort in selectors.MAILBOX_SORTS else "address"
+    idle_filter = request.GET.get("idle", "").strip()
+    idle_days = int(idle_filter) if idle_filter.isdigit() and 0 < int(idle_filter) <= MAX_IDLE_DAYS else None
+    idle_filter = str(idle_days) if idle_days else ""
     mailboxes = selectors.mailbox_list(request.user, domain=domain, query=query,
-                                       active=ACTIVE_FILTERS.get(active_filter), sort=sort)
+                                       active=ACTIVE_FILTERS.get(active_filter), sort=sort, idle_days=idle_days)
     page = paginate(request, mailboxes)
     template = "domains/mailbox_list.html"
     if request.htmx and request.htmx.target == "mailbox-table":
         template += "#mailbox-table"
     return render(request, template, {"domain": domain, "page": page, "query": query,
-                                      "active_filter": active_filter, "sort": sort,
+                                      "active_filter": active_filter, "sort": sort, "idle_filter": idle_filter,
                                       "usage": selectors.mailbox_usage(domain) if domain else None,
                                       "bulk_actions": action_choices("mailbox")})
 
@@ -230,8 +237,16 @@ def mailbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "forwarding": selectors.get_forwarding_for_mailbox(mailbox),
         "aliases": list(selectors.aliases_reaching(mailbox)[:50]),
         "entries": entries,
+        **_mailbox_vacation(mailbox),
         **mailbox_access(mailbox),   # app passwords and send-as (mailaccess)
     })
+
+
+def _mailbox_vacation(mailbox) -> dict:
+    """The mailbox page's vacation reply (its last login is mailbox.last_login_at)."""
+    vacation = vacation_for(mailbox)
+    return {"vacation": vacation,
+            "vacation_state": vacation_state(vacation)}
 
 
 @require_http_methods(["GET", "POST"])

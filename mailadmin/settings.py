@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "ninja",  # only for its vendored Swagger UI assets and template (no CDN)
     "api",
     "pfimport",
+    "vacation",
     "mailaccess",
 ]
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("dns/", include("dnscheck.urls")),
     path("api/v1/", api_urls()),
     path("api/tokens/", include("api.urls")),
+    path("", include("vacation.urls")),
     path("", include("domains.urls")),
     path("", include("mailaccess.urls")),   # a mailbox's app passwords and send-as grants
 ]

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('domains', '0007_local_parts_the_stack_serves'),
+        ('domains', '0007_last_login'),
     ]
 
     operations = [

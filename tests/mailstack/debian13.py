@@ -22,7 +22,8 @@ import tempfile
 from pathlib import Path
 
 SUITE = "trixie"
-PACKAGES = ["postfix", "postfix-pgsql", "dovecot-core", "dovecot-imapd", "dovecot-lmtpd", "dovecot-pgsql"]
+PACKAGES = ["postfix", "postfix-pgsql", "dovecot-core", "dovecot-imapd", "dovecot-lmtpd", "dovecot-pgsql",
+            "dovecot-sieve"]   # Pigeonhole: Sieve vacation replies at LMTP delivery
 CACHE = Path("/var/cache/mailadmin-test")
 VMAIL_UID = VMAIL_GID = 5000
 # Bump when the recipe below changes, so caches built by an older recipe are not reused.

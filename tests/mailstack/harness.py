@@ -249,6 +249,9 @@ base_dir = {root}/dovecot-run
 state_dir = {root}/dovecot-state
 log_path = {root}/dovecot.log
 listen = 127.0.0.1
+# Sieve's vacation replies go to this instance's Postfix (on a real host, Debian's default
+# sendmail_path reaches the system Postfix).
+submission_host = 127.0.0.1:{smtp_port}
 service imap-login {{
   inet_listener imap {{
     port = {imap_port}
@@ -477,7 +480,8 @@ def start_mail_stack(root: Path, db: dict, leg: Leg, configure=None) -> MailStac
     dovecot_conf = dovecot_dir / "dovecot.conf"
     with open(dovecot_conf, "a") as conf:
         conf.write(f"\n!include {config_dir}/dovecot/conf.snippet\n")
-        conf.write(TEST_DOVECOT_CONF.format(tag=f"{leg.name}-{root.name}", root=root, imap_port=imap_port))
+        conf.write(TEST_DOVECOT_CONF.format(tag=f"{leg.name}-{root.name}", root=root, imap_port=imap_port,
+                                            smtp_port=smtp_port))
     stack = MailStack(root=root, config_dir=config_dir, postfix_dir=postfix_dir, dovecot_conf=dovecot_conf,
                       mail_root=mail_root, smtp_port=smtp_port, imap_port=imap_port,
                       submission_port=submission_port,

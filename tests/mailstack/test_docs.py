@@ -19,6 +19,15 @@ def test_every_query_is_documented_verbatim():
         assert dovecot_user_query(options) in DOC, version
 
 
+def test_vacation_and_last_login_are_documented_verbatim():
+    import importlib
+
+    from domains.mailstack import LAST_LOGIN_UPSERT, SIEVE_DATA_QUERY, SIEVE_NAME_QUERY
+
+    for text in (SIEVE_NAME_QUERY, SIEVE_DATA_QUERY, LAST_LOGIN_UPSERT,
+                 importlib.import_module("vacation.migrations.0001_initial").VACATION_SIEVE_VIEW.strip(),
+                 importlib.import_module("domains.migrations.0007_last_login").LAST_LOGIN_TO_MAILBOX.strip()):
+        assert text in DOC, text
 DEPLOY = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
 
 

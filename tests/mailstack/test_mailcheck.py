@@ -30,7 +30,8 @@ def test_mailcheck_reports_every_piece_working(mail_stack):
     code, output = mailcheck(mail_stack)
     assert code == 0, output
     for piece in ("postfix map virtual_alias_maps", "postfix map sender_login_maps", "postfix recipient restrictions",
-                  "dovecot include", "dovecot auth", "quota usage", "postfix send-as grant", "dovecot app password"):
+                  "dovecot include", "dovecot auth", "quota usage", "postfix send-as grant", "dovecot app password",
+                  "vacation sieve dict", "last login dict"):
         assert f"ok    {piece}" in output
     assert output.count("ok    postfix map ") == len(POSTFIX_MAPS) == 13
     # The probe leaves nothing behind: no rows, no mail.
@@ -110,6 +111,22 @@ def test_mailcheck_names_a_wrong_reader_password(mail_stack):
     assert "FAIL  dovecot auth" in output and "ok    dovecot include" in output
     assert "checks failed" in output
     assert not Domain.objects.filter(name__startswith="mailcheck-").exists()
+
+
+def test_mailcheck_names_a_quota_role_that_cannot_read_vacation_scripts(mail_stack):
+    # dbroles from before vacation replies: the quota role lacks SELECT on vacation_sieve.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("REVOKE SELECT ON vacation_sieve FROM mailquota_test")
+    try:
+        code, output = mailcheck(mail_stack)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("GRANT SELECT ON vacation_sieve TO mailquota_test")
+    assert code == 1
+    assert "FAIL  vacation sieve dict" in output and "ok    last login dict" in output, output
+    assert "re-run `manage.py dbroles`" in output
 
 
 def test_mailcheck_names_a_reader_role_older_than_the_mailaccess_tables(mail_stack):

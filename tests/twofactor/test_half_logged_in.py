@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db
 OPEN = {"twofactor:verify", "accounts:logout", "accounts:login", "healthz", "mailuser:home", "mailuser:login",
         "mailuser:logout", "mailuser:password", "mailuser:forwarding", "set_language", "favicon",
         "mailaccess-me:app-passwords", "mailaccess-me:app-password-revoke", "mailaccess-me:send-as"}
+OPEN |= {"mailuser:vacation"}   # vacation replies: a mail user page too
 
 
 def _state(admin: Admin) -> tuple:

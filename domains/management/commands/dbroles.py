@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from psycopg import sql
 
-from domains.mailstack import QUOTA_TABLES, READER_TABLES, role_password
+from domains.mailstack import QUOTA_READ_TABLES, QUOTA_TABLES, READER_TABLES, role_password
 
 
 def scram_verifier(cursor, role: str, password: str) -> str:
@@ -66,6 +66,6 @@ class Command(BaseCommand):
             raise CommandError(f"{own_role} is the panel's own role (it owns the schema); choose other names")
         with transaction.atomic(), connection.cursor() as cursor:
             ensure_role(cursor, reader_role, reader_password, select=READER_TABLES, write=[])
-            ensure_role(cursor, quota_role, quota_password, select=[], write=QUOTA_TABLES)
+            ensure_role(cursor, quota_role, quota_password, select=QUOTA_READ_TABLES, write=QUOTA_TABLES)
         self.stdout.write(f"Roles ready: {reader_role} (SELECT {', '.join(READER_TABLES)}), "
-                          f"{quota_role} (read/write {', '.join(QUOTA_TABLES)}).")
+                          f"{quota_role} (read/write {', '.join(QUOTA_TABLES)}; SELECT {', '.join(QUOTA_READ_TABLES)}).")

@@ -1,5 +1,6 @@
 """manage.py mailbox add|update|passwd|forward|list|show|delete|import|export"""
 import csv
+import datetime
 import os
 import sys
 from pathlib import Path
@@ -25,6 +26,12 @@ def get_mailbox(address: str) -> Mailbox:
         raise CommandError(validation_message(exc)) from None
     except Mailbox.DoesNotExist:
         raise CommandError(f"mailbox {address} does not exist") from None
+
+
+def _last_login(mailbox: Mailbox) -> str:
+    """The last IMAP/POP3 login Dovecot recorded (ISO 8601, UTC), or "" for none."""
+    at = mailbox.last_login_at
+    return at.astimezone(datetime.timezone.utc).isoformat() if at else ""
 
 
 class Command(BaseCommand):
@@ -129,8 +136,8 @@ class Command(BaseCommand):
             used = getattr(getattr(m, "usage", None), "bytes", 0)
             rows.append({"address": m.address, "name": m.name, "active": m.active,
                          "quota": m.quota_bytes if json else format_quota(m.quota_bytes),
-                         "used": used if json else format_size(used)})
-        print_rows(self.stdout, rows, ["address", "name", "active", "quota", "used"], json)
+                         "used": used if json else format_size(used), "last_login": _last_login(m)})
+        print_rows(self.stdout, rows, ["address", "name", "active", "quota", "used", "last_login"], json)
 
     def do_show(self, address, json, **opts):
         m = get_mailbox(address)
@@ -141,7 +148,7 @@ class Command(BaseCommand):
             "quota": m.quota_bytes, "maildir": m.maildir,
             "used_bytes": usage.bytes if usage else 0, "messages": usage.messages if usage else 0,
             "forwarding": list(forwarding.destinations) if forwarding else [],
-            "password_changed": m.password_changed, "created": m.created,
+            "password_changed": m.password_changed, "created": m.created, "last_login": _last_login(m),
         }, json)
 
     def do_delete(self, address, **opts):

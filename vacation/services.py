@@ -1,0 +1,62 @@
+"""Writes for vacation replies: every change regenerates the Sieve script Dovecot reads."""
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record, snapshot
+from domains.models import Mailbox
+
+from .models import Vacation
+from .sieve import VacationRule, vacation_script
+
+
+def _normalized_body(body: str) -> str:
+    # One line-break convention in the table; sieve.quote() writes CRLF into the script.
+    return body.replace("\r\n", "\n").replace("\r", "\n")
+
+
+@transaction.atomic
+def vacation_set(*, mailbox: Mailbox, active: bool, subject: str, body: str,
+                 first_day: datetime.date | None = None, last_day: datetime.date | None = None,
+                 days: int = 7, acting_user) -> Vacation:
+    """Create or replace `mailbox`'s vacation reply and its Sieve script (vacation/sieve.py):
+    the reply comes from the mailbox's own address, to each sender at most once per `days`
+    (1 to 60), between `first_day` and `last_day` inclusive (None = open-ended) when `active`.
+    Audited as vacation.set. Raises ValidationError (per field) for a subject with a line
+    break, a control character, days out of range, or a last day before the first."""
+    mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+    vacation = Vacation.objects.select_for_update().filter(mailbox=mailbox).first()
+    before = snapshot(vacation, exclude=("script",)) if vacation else None
+    vacation = vacation or Vacation(mailbox=mailbox)
+    vacation.active, vacation.subject, vacation.body = bool(active), subject.strip(), _normalized_body(body)
+    vacation.first_day, vacation.last_day, vacation.days = first_day, last_day, days
+    vacation.script = "-"   # full_clean() must see the other fields' errors first
+    vacation.full_clean()
+    if first_day and last_day and last_day < first_day:
+        raise ValidationError({"last_day": ValidationError(_("The last day cannot come before the first."),
+                                                           code="last_before_first")})
+    vacation.script = vacation_script(VacationRule(
+        from_address=mailbox.address, subject=vacation.subject, body=vacation.body, days=vacation.days,
+        first_day=first_day, last_day=last_day))
+    vacation.save()
+    audit_record(actor=acting_user, action="vacation.set", obj=mailbox, object_type="vacation",
+                 domain_name=mailbox.domain.name, before=before, after=snapshot(vacation, exclude=("script",)))
+    return vacation
+
+
+@transaction.atomic
+def vacation_switch_off(*, mailbox: Mailbox, acting_user) -> Vacation | None:
+    """Switch `mailbox`'s vacation reply off, keeping its text; returns it (None if there is
+    none). Dovecot stops answering at the next delivery. Audited as vacation.off."""
+    vacation = Vacation.objects.select_for_update().filter(mailbox=mailbox).first()
+    if vacation is None or not vacation.active:
+        return vacation
+    vacation.active = False
+    vacation.save(update_fields=["active", "modified"])
+    audit_record(actor=acting_user, action="vacation.off", obj=mailbox, object_type="vacation",
+                 domain_name=mailbox.domain.name, before={"active": True}, after={"active": False})
+    return vacation
