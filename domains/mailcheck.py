@@ -1,6 +1,8 @@
 """Check, piece by piece, that a mail host's Postfix and Dovecot serve the panel's tables.
 
-`manage.py mailcheck` runs this after the setup in docs/mailstack.md. It creates a probe domain
+`manage.py mailcheck` runs this after the setup in docs/mailstack.md. It first checks that the
+panel's database answers and that the reader role named in the map files may read every table
+the queries use (PostgreSQL's has_table_privilege). It then creates a probe domain
 (a mailbox, an alias, a catch-all, an alias domain, and a backup-MX domain with a transport), asks
 each Postfix map for it through the running proxymap (`postmap -q KEY proxy:pgsql:FILE`), checks
 that smtpd_recipient_restrictions asks the panel's recipient_access map before any permit, that the
@@ -27,11 +29,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 
 from domains import services
-from domains.mailstack import (DISABLED_REPLY, DOVECOT24_PASSWORD_QUERY, POSTFIX_MAPS,
-                               recipient_access_restriction)
+from domains.mailstack import (DISABLED_REPLY, DOVECOT24_PASSWORD_QUERY, MAIN_CF_SNIPPET_PARAMETERS, POSTFIX_MAPS,
+                               READER_TABLES, recipient_access_restriction)
 from domains.models import Domain, Mailbox, QuotaUsage
 from mailaccess import services as access_services
 
@@ -164,6 +166,32 @@ def check_recipient_restrictions(host: MailHost) -> CheckResult:
         return CheckResult(piece, False, f"{ours} comes after {permits[0]}, which accepts those recipients "
                            "before it is asked", f"move it to the front of smtpd_recipient_restrictions "
                            f"(`{postconf} -h smtpd_recipient_restrictions` shows the list), then postfix reload")
+    return CheckResult(piece, True)
+
+
+def check_main_cf_overrides(host: MailHost) -> CheckResult:
+    """No parameter that main.cf.snippet sets is also set earlier in main.cf. Postfix keeps the
+    last definition of a parameter (postconf(5)), so an admin's own `transport_maps =
+    hash:/etc/postfix/transport` or `virtual_alias_maps = ...` above the appended snippet stops
+    applying, silently on Postfix 3.7 (3.10 warns "overriding earlier entry")."""
+    piece = "postfix main.cf"
+    main_cf = host.postfix_dir / "main.cf"
+    try:
+        lines = host.local(main_cf).read_text().splitlines()
+    except OSError as exc:
+        return CheckResult(piece, False, f"cannot read {main_cf}: {exc.strerror}",
+                           "give --postfix-config the directory of main.cf")
+    overridden = []
+    for name in MAIN_CF_SNIPPET_PARAMETERS:
+        # A definition starts at the beginning of a line (continuation lines start with a blank).
+        found = [(number, line) for number, line in enumerate(lines, 1) if re.match(rf"{name}\s*=", line)]
+        overridden += [f"{name} at line {number} ({line.split('=', 1)[1].strip() or 'empty'})"
+                       for number, line in found[:-1]]
+    if overridden:
+        return CheckResult(piece, False, f"{main_cf} sets these earlier than main.cf.snippet, and only the last "
+                           f"definition counts: {'; '.join(overridden)}",
+                           "merge each earlier value into the snippet's line (your tables and ours, comma-separated), "
+                           "delete the earlier line, then `postfix reload` (docs/mailstack.md, step 3)")
     return CheckResult(piece, True)
 
 
@@ -311,12 +339,67 @@ def _remove_probe_mail(host: MailHost, world: dict) -> None:
             domain_dir.rmdir()
 
 
+def check_panel_database() -> CheckResult:
+    """The panel's own database answers (mailcheck writes its probe there). A stopped PostgreSQL
+    fails here with one line rather than a traceback; the mail servers then fail as well."""
+    try:
+        connection.ensure_connection()
+        return CheckResult("panel database", True)
+    except DatabaseError as exc:
+        db = connection.settings_dict
+        reason = (str(exc).strip().splitlines() or [""])[0]
+        return CheckResult("panel database", False,
+                           f"cannot connect to PostgreSQL at {db.get('HOST')}:{db.get('PORT')}: {reason}",
+                           "start PostgreSQL (`systemctl start postgresql`), or correct DATABASE_URL; Postfix and "
+                           "Dovecot read the same database, so no mail is accepted or delivered until it answers")
+
+
+def _reader_role(host: MailHost) -> str | None:
+    """The role the Postfix maps log in as (`user =` of a generated map file, pgsql_table(5))."""
+    try:
+        text = host.local(host.config_dir / "postfix" / f"{POSTFIX_MAPS[0].name}.cf").read_text()
+    except OSError:
+        return None
+    match = re.search(r"^user\s*=\s*(\S.*?)\s*$", text, re.M)
+    return match.group(1) if match else None
+
+
+def check_reader_role(host: MailHost) -> CheckResult | None:
+    """The reader role named in the map files exists and may SELECT every table the queries read
+    (READER_TABLES, what `manage.py dbroles` grants). Without this, Postfix only answers
+    "query error: Application error" and Dovecot "auth failed", which read like a wrong password.
+    None when the map files cannot be read (the map checks then say so)."""
+    role = _reader_role(host)
+    if role is None:
+        return None
+    piece = f"database role {role}"
+    fix = (f"re-run `manage.py dbroles --reader-role {role} --reader-password ...` with the password in the "
+           "map files (it grants SELECT on every table the queries read), then `postfix reload`")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+        if cursor.fetchone() is None:
+            return CheckResult(piece, False, f"no such role in the panel's database (user = in "
+                               f"{host.config_dir}/postfix/*.cf)", fix)
+        cursor.execute("SELECT t FROM unnest(%s::text[]) AS t WHERE to_regclass(t) IS NULL "
+                       "OR NOT has_table_privilege(%s, t, 'SELECT') ORDER BY t", [READER_TABLES, role])
+        missing = [row[0] for row in cursor.fetchall()]
+    if missing:
+        return CheckResult(piece, False, f"the role Postfix and Dovecot log in as (user = in "
+                           f"{host.config_dir}/postfix/*.cf) lacks SELECT on {', '.join(missing)}", fix)
+    return CheckResult(piece, True)
+
+
 def run_checks(host: MailHost) -> list[CheckResult]:
     """Every check, in order; the probe rows and mail are removed whatever happens."""
     include = check_dovecot_include(host)
+    database = check_panel_database()
+    if not database.ok:
+        return [database, include]
+    role = check_reader_role(host)
     world = _probe_world()
     try:
-        results = check_postfix_maps(host, world) + [check_recipient_restrictions(host), include]
+        results = ([database] + ([role] if role else []) + check_postfix_maps(host, world)
+                   + [check_main_cf_overrides(host), check_recipient_restrictions(host), include])
         results.append(check_sender_grant(host, world))
         auth = check_dovecot_auth(host, world)
         results.append(auth)

@@ -290,6 +290,22 @@ def validate_role_password(value: str, role: str) -> str:
     return value
 
 
+# Where dbroles and mailconfig take the role passwords from when the option is not given: a
+# command-line option is readable by every local user in `ps` (/proc/PID/cmdline) and lands in
+# the shell's history; a process's environment is readable by its own user and root only.
+ROLE_PASSWORD_ENV = {"reader": "MAILADMIN_READER_PASSWORD", "quota": "MAILADMIN_QUOTA_PASSWORD"}
+
+
+def role_password(given: str | None, role: str) -> str:
+    """The `role` ("reader" or "quota") password: `given` (the --ROLE-password option) or else the
+    ROLE_PASSWORD_ENV variable, checked by validate_role_password. Raises ValueError naming both."""
+    value = given if given is not None else os.environ.get(ROLE_PASSWORD_ENV[role])
+    if value is None:
+        raise ValueError(f"the {role} password is missing: set {ROLE_PASSWORD_ENV[role]} in the environment "
+                         f"(kept out of `ps` and the shell history), or give --{role}-password")
+    return validate_role_password(value, role)
+
+
 def validate_options(options: MailConfigOptions) -> None:
     """Raise ValueError naming the first option that would break a generated file."""
     validate_mail_root(options.mail_root)

@@ -151,3 +151,71 @@ def test_mailcheck_names_a_reader_role_older_than_the_mailaccess_tables(mail_sta
     assert "ok    dovecot auth" in output
     code, output = mailcheck(mail_stack)
     assert code == 0, output
+
+
+def test_mailcheck_names_a_reader_role_that_cannot_read_a_table(mail_stack):
+    """A reader role missing SELECT on one table (a hand-made role, a restore without grants):
+    every map and login fails with only "Application error" in Postfix's answer, so mailcheck asks
+    PostgreSQL what the role named in the map files may read, and names the table."""
+    from django.db import connection
+
+    from tests.mailstack.harness import QUOTA_PASSWORD, READER_PASSWORD
+
+    with connection.cursor() as cursor:
+        cursor.execute("REVOKE SELECT ON mailbox FROM mailreader_test")
+    try:
+        code, output = mailcheck(mail_stack)
+    finally:
+        call_command("dbroles", reader_role="mailreader_test", reader_password=READER_PASSWORD,
+                     quota_role="mailquota_test", quota_password=QUOTA_PASSWORD, stdout=io.StringIO())
+        mail_stack.postfix("reload")
+    assert code == 1
+    assert ("FAIL  database role mailreader_test: the role Postfix and Dovecot log in as (user = in "
+            f"{mail_stack.config_dir}/postfix/*.cf) lacks SELECT on mailbox") in output, output
+    assert "fix: re-run `manage.py dbroles --reader-role mailreader_test" in output
+    assert "FAIL  dovecot auth" in output
+    code, output = mailcheck(mail_stack)
+    assert code == 0, output
+    assert "ok    database role mailreader_test" in output
+
+
+def test_mailcheck_names_a_stopped_panel_database(tmp_path):
+    """PostgreSQL stopped (nothing listens on its port): one line naming the database and the fix,
+    not a Python traceback."""
+    import os
+    import socket
+    import sys
+
+    with socket.socket() as probe:          # a port nothing listens on: a stopped server
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": f"postgres://mailadmin:x@127.0.0.1:{port}/mailadmin",
+           "DJANGO_SETTINGS_MODULE": "mailadmin.settings_test"}
+    result = subprocess.run([sys.executable, "manage.py", "mailcheck", "--config-dir", str(tmp_path)], env=env,
+                            capture_output=True, text=True, timeout=120,
+                            cwd=Path(__file__).resolve().parents[2])
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "Traceback" not in output
+    assert f"FAIL  panel database: cannot connect to PostgreSQL at 127.0.0.1:{port}" in output, output
+    assert "fix: start PostgreSQL" in output
+
+
+def test_mailcheck_names_an_admin_setting_the_appended_snippet_overrides(mail_stack):
+    """An admin's own transport_maps (or virtual_alias_maps, relay_domains...) set above the
+    appended main.cf.snippet stops applying: Postfix keeps the last definition. Silent on Postfix
+    3.7; mailcheck names the line and the earlier value."""
+    main_cf = (mail_stack.postfix_dir / "main.cf").read_text()
+    assert main_cf.count("\ntransport_maps =") == 1
+    postfix_dir = mail_stack.root / "overridden"   # inside the stack's root, which the Debian 13 chroot sees too
+    postfix_dir.mkdir()
+    (postfix_dir / "main.cf").write_text("transport_maps = hash:/etc/postfix/transport\n" + main_cf)
+    (postfix_dir / "master.cf").write_text((mail_stack.postfix_dir / "master.cf").read_text())
+    code, output = mailcheck(mail_stack, postfix_config=str(postfix_dir))
+    assert code == 1
+    assert (f"FAIL  postfix main.cf: {postfix_dir}/main.cf sets these earlier than main.cf.snippet, and only the "
+            "last definition counts: transport_maps at line 1 (hash:/etc/postfix/transport)") in output, output
+    assert "fix: merge each earlier value into the snippet's line" in output
+    code, output = mailcheck(mail_stack)
+    assert code == 0, output
+    assert "ok    postfix main.cf" in output

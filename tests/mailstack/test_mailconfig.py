@@ -196,3 +196,68 @@ def test_mailconfig_detects_the_dovecot_version(tmp_path, monkeypatch):
             continue
         call_command("mailconfig", out=str(out), **options)
         assert ((out / "dovecot" / "dovecot-sql.conf.ext").exists()) == (expected == "2.3")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dbroles_never_sends_a_role_password_to_the_server_in_clear():
+    """`ALTER ROLE ... PASSWORD 'plain'` puts the password in PostgreSQL's statement log
+    (log_statement = ddl/all, log_min_error_statement) and in pg_stat_statements. dbroles sends
+    a SCRAM-SHA-256 verifier computed by libpq instead (PQencryptPasswordConn, the way psql's
+    \\password does), and the role still logs in with the password."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        call_command("dbroles", reader_role="reader_s", reader_password="Plain-reader-9",
+                     quota_role="quota_s", quota_password="Plain-quota-9")
+    sent = "\n".join(query["sql"] for query in queries.captured_queries)
+    assert "ROLE" in sent
+    assert "Plain-reader-9" not in sent and "Plain-quota-9" not in sent
+    assert "SCRAM-SHA-256$" in sent
+    db = connection.settings_dict
+    for user, password in (("reader_s", "Plain-reader-9"), ("quota_s", "Plain-quota-9")):
+        psycopg.connect(host=db["HOST"], port=db["PORT"], dbname=db["NAME"], user=user, password=password).close()
+
+
+def test_mailconfig_says_when_it_could_not_give_the_secret_files_to_the_daemon_groups(tmp_path):
+    """Run on the panel's host (no postfix group there, or other gids than the mail host's), the
+    0640 files stay in root's group and Postfix's proxymap cannot read them: every lookup fails.
+    mailconfig says so and gives the chgrp to run on the mail host."""
+    import io
+
+    err = io.StringIO()
+    call_command("mailconfig", out=str(tmp_path), reader_password="a", quota_password="b", vmail_group="vmail",
+                 dovecot_version="2.4", postfix_group="no-such-postfix", stderr=err, stdout=io.StringIO())
+    warning = err.getvalue()
+    assert (f"warning: {tmp_path}/postfix/*.cf are mode 0640 but not given to group no-such-postfix "
+            f"(no group 'no-such-postfix' on this host): on the mail host, run `chgrp no-such-postfix "
+            f"{tmp_path}/postfix/*.cf`") in warning, warning
+    assert "dovecot" not in warning      # the dovecot group exists here: its file got it
+    err = io.StringIO()
+    call_command("mailconfig", out=str(tmp_path), reader_password="a", quota_password="b", vmail_group="vmail",
+                 dovecot_version="2.4", stderr=err, stdout=io.StringIO())
+    assert err.getvalue() == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_role_passwords_come_from_the_environment_not_the_command_line(tmp_path, monkeypatch):
+    """`--reader-password SECRET` is readable by every local user in `ps` while the command runs,
+    and stays in the shell's history: dbroles and mailconfig take both passwords from
+    MAILADMIN_READER_PASSWORD / MAILADMIN_QUOTA_PASSWORD instead (docs/mailstack.md, steps 1-2)."""
+    for command, options in (("dbroles", {"reader_role": "reader_e", "quota_role": "quota_e"}),
+                             ("mailconfig", {"out": str(tmp_path), "vmail_group": "vmail", "dovecot_version": "2.4"})):
+        with pytest.raises(CommandError, match="the reader password is missing: set MAILADMIN_READER_PASSWORD"):
+            call_command(command, **options)
+    monkeypatch.setenv("MAILADMIN_READER_PASSWORD", "env-Reader-7")
+    monkeypatch.setenv("MAILADMIN_QUOTA_PASSWORD", "env-Quota-7")
+    call_command("dbroles", reader_role="reader_e", quota_role="quota_e")
+    call_command("mailconfig", out=str(tmp_path), vmail_group="vmail", dovecot_version="2.4", reader_role="reader_e",
+                 quota_role="quota_e")
+    assert "password = env-Reader-7" in (tmp_path / "postfix" / "virtual_mailbox_maps.cf").read_text()
+    assert 'password = "env-Quota-7"' in (tmp_path / "dovecot" / "conf.snippet").read_text()
+    db = connection.settings_dict
+    psycopg.connect(host=db["HOST"], port=db["PORT"], dbname=db["NAME"], user="reader_e",
+                    password="env-Reader-7").close()
+    # An option still wins over the environment.
+    call_command("mailconfig", out=str(tmp_path), vmail_group="vmail", dovecot_version="2.4",
+                 reader_password="opt-Reader-7")
+    assert "password = opt-Reader-7" in (tmp_path / "postfix" / "virtual_mailbox_maps.cf").read_text()

@@ -3,14 +3,25 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from psycopg import sql
 
-from domains.mailstack import QUOTA_READ_TABLES, QUOTA_TABLES, READER_TABLES, validate_role_password
+from domains.mailstack import QUOTA_READ_TABLES, QUOTA_TABLES, READER_TABLES, role_password
+
+
+def scram_verifier(cursor, role: str, password: str) -> str:
+    """The SCRAM-SHA-256 verifier ("SCRAM-SHA-256$4096:salt$StoredKey:ServerKey", RFC 7677) of
+    `password` for `role`, made by libpq on this side (PQencryptPasswordConn, what psql's
+    \\password uses), so that the password itself never reaches the server."""
+    pgconn = cursor.connection.pgconn
+    return pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode()
 
 
 def ensure_role(cursor, role: str, password: str, *, select: list[str], write: list[str]) -> None:
     cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
     verb = "ALTER" if cursor.fetchone() else "CREATE"
+    # SECURITY: the server gets a SCRAM-SHA-256 verifier, never the password: a plain `PASSWORD
+    # 'secret'` lands in PostgreSQL's statement log (log_statement = ddl) and pg_stat_statements.
     cursor.execute(sql.SQL(verb + " ROLE {} LOGIN NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD {}")
-                   .format(sql.Identifier(role), sql.Literal(password)).as_string(cursor.connection))
+                   .format(sql.Identifier(role), sql.Literal(scram_verifier(cursor, role, password)))
+                   .as_string(cursor.connection))
     ident = sql.Identifier(role)
     db = sql.Identifier(connection.settings_dict["NAME"])
     statements = [
@@ -36,9 +47,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--reader-role", default="mailreader")
-        parser.add_argument("--reader-password", required=True)
+        parser.add_argument("--reader-password", help="default: $MAILADMIN_READER_PASSWORD (keeps it out of ps)")
         parser.add_argument("--quota-role", default="mailquota")
-        parser.add_argument("--quota-password", required=True)
+        parser.add_argument("--quota-password", help="default: $MAILADMIN_QUOTA_PASSWORD (keeps it out of ps)")
 
     def handle(self, *args, reader_role, reader_password, quota_role, quota_password, **options):
         if reader_role == quota_role:
@@ -46,8 +57,8 @@ class Command(BaseCommand):
         try:
             # The same rule as mailconfig's: a password the generated files cannot carry is refused
             # here, before PostgreSQL has it.
-            validate_role_password(reader_password, "reader")
-            validate_role_password(quota_password, "quota")
+            reader_password = role_password(reader_password, "reader")
+            quota_password = role_password(quota_password, "quota")
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         own_role = connection.settings_dict["USER"]

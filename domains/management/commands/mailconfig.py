@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from domains.mailstack import DOVECOT_VERSIONS, MailConfigOptions, write_config
+from domains.mailstack import DOVECOT_VERSIONS, MailConfigOptions, role_password, write_config
 
 
 class Command(BaseCommand):
@@ -25,9 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--db-port", type=int, default=int(db.get("PORT") or 5432))
         parser.add_argument("--db-name", default=db.get("NAME"))
         parser.add_argument("--reader-role", default="mailreader")
-        parser.add_argument("--reader-password", required=True)
+        parser.add_argument("--reader-password", help="default: $MAILADMIN_READER_PASSWORD (keeps it out of ps)")
         parser.add_argument("--quota-role", default="mailquota")
-        parser.add_argument("--quota-password", required=True)
+        parser.add_argument("--quota-password", help="default: $MAILADMIN_QUOTA_PASSWORD (keeps it out of ps)")
         parser.add_argument("--mail-root", default=settings.MAIL_ROOT)
         parser.add_argument("--uid", type=int, default=5000)
         parser.add_argument("--gid", type=int, default=5000)
@@ -49,11 +49,15 @@ class Command(BaseCommand):
             raise CommandError("--mail-root must be an absolute path")
         if any(host.strip().startswith("/") for host in opts["db_host"].split(",")):
             raise CommandError("--db-host must be a TCP host: Postfix's chrooted daemons cannot reach a unix socket")
+        try:
+            passwords = {role: role_password(opts[f"{role}_password"], role) for role in ("reader", "quota")}
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         dovecot_version = opts["dovecot_version"] or detect_dovecot_version()
         options = MailConfigOptions(
             db_host=opts["db_host"], db_port=opts["db_port"], db_name=opts["db_name"],
-            reader_role=opts["reader_role"], reader_password=opts["reader_password"],
-            quota_role=opts["quota_role"], quota_password=opts["quota_password"],
+            reader_role=opts["reader_role"], reader_password=passwords["reader"],
+            quota_role=opts["quota_role"], quota_password=passwords["quota"],
             mail_root=opts["mail_root"], uid=opts["uid"], gid=opts["gid"], dovecot_version=dovecot_version,
             recipient_delimiter=opts["recipient_delimiter"],
             vmail_group=opts["vmail_group"] or group_name(opts["gid"]),
@@ -65,6 +69,35 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         for path in written:
             self.stdout.write(str(path))
+        for warning in group_warnings(Path(opts["out"]), opts["postfix_group"], opts["dovecot_group"]):
+            self.stderr.write(warning)
+
+
+def group_warnings(out: Path, postfix_group: str, dovecot_group: str) -> list[str]:
+    """What the admin must still do so the daemons can read the 0640 files holding passwords:
+    write_config gives them to the daemon's group only when that group exists here and we run as
+    root. Otherwise (mailconfig run as another user, or on the panel's host, where Postfix and
+    Dovecot are not installed or have other gids) the files stay in our own group, unreadable by
+    Postfix's proxymap (it runs as postfix, and answers every lookup with an error) and Dovecot."""
+    import os
+
+    warnings = []
+    for group, sub, files in ((postfix_group, "postfix", "*.cf"), (dovecot_group, "dovecot", "*")):
+        if os.geteuid() == 0 and group and _group_exists(group):
+            continue
+        why = "not running as root" if os.geteuid() else f"no group {group!r} on this host"
+        warnings.append(f"warning: {out / sub}/{files} are mode 0640 but not given to group {group} ({why}): "
+                        f"on the mail host, run `chgrp {group} {out.resolve() / sub}/{files}` (or "
+                        f"mailconfig there, as root), or {sub} cannot read them")
+    return warnings
+
+
+def _group_exists(name: str) -> bool:
+    try:
+        grp.getgrnam(name)
+        return True
+    except KeyError:
+        return False
 
 
 def group_name(gid: int) -> str:
