@@ -9,7 +9,6 @@ nothing new.
 """
 from __future__ import annotations
 
-import weakref
 from typing import Iterable
 
 from django.conf import settings as django_settings
@@ -93,12 +92,10 @@ UNION ALL SELECT 'up', address, false, false, NULL, 0, 0, NULL FROM affected
 """
 
 
-# _AFFECTED_SQL as a server-side prepared statement ($1 addresses, $2 upstream), and the
-# (psycopg) connections it is prepared on.
+# _AFFECTED_SQL as a server-side prepared statement ($1 addresses, $2 upstream).
 _REACH_PREPARE = ("PREPARE mailadmin_routing_reach(varchar[], boolean) AS "
                   + _AFFECTED_SQL.replace("%(addresses)s", "$1").replace("%(upstream)s", "$2")
                   .replace("%(domains)s", "'{}'").replace("%%", "%"))
-_prepared: weakref.WeakSet = weakref.WeakSet()
 
 
 def _store(rows: Rows, domains: set[str], result) -> tuple[set[str], list[str]]:
@@ -157,12 +154,16 @@ def _fetch_reach(rows: Rows, addresses: list[str], *, upstream: bool) -> list[st
     # pessimistically (ten times its first term, per level), which puts the query past
     # jit_above_cost, and JIT compilation would then take a second or two. Both settings are
     # LOCAL: a write's check runs inside the write's transaction, and they end with it.
+    # Whether the statement exists is asked of the server, in this transaction, not remembered
+    # per client connection: the server session may not be the one it was prepared on (a
+    # pooler in transaction mode hands out any server connection, and its reset query or a
+    # DISCARD ALL deallocates it), and inside one transaction it stays the same session.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        if connection.connection not in _prepared:
-            cursor.execute(_REACH_PREPARE)   # PREPARE outlives a rollback: the session's
-            _prepared.add(connection.connection)
         cursor.execute("SELECT set_config('jit', 'off', true), "
-                       "set_config('plan_cache_mode', 'force_generic_plan', true)")
+                       "set_config('plan_cache_mode', 'force_generic_plan', true), "
+                       "EXISTS (SELECT FROM pg_prepared_statements WHERE name = 'mailadmin_routing_reach')")
+        if not cursor.fetchone()[2]:
+            cursor.execute(_REACH_PREPARE)
         cursor.execute("EXECUTE mailadmin_routing_reach(%s, %s)", [addresses, upstream])
         _leads, up = _store(rows, set(), cursor.fetchall())
     return list(dict.fromkeys(addresses + up))[:MAX_AFFECTED]
@@ -207,11 +208,12 @@ def resolve(address: str):
     return _converge(Model(load([address]), routing_settings()), lambda m: m.resolve(address))
 
 
-def addresses_naming_domain(name: str) -> list[str]:
-    """Aliases with a destination in domain `name` (for alias-domain writes; reads every alias)."""
+def addresses_naming_domains(names: Iterable[str]) -> list[str]:
+    """Aliases (catch-alls included, as @domain) with a destination in one of the domains
+    `names` (for domain and alias-domain writes; reads every alias)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT a.address FROM alias a WHERE EXISTS (SELECT 1 FROM unnest(a.destinations) x "
-                       "WHERE split_part(x, '@', 2) = %s)", [name])
+                       "WHERE split_part(x, '@', 2) = ANY(%s::varchar[]))", [sorted(set(names))])
         return [a for (a,) in cursor.fetchall()]
 
 

@@ -28,9 +28,9 @@ from .models import Alias, AliasDomain, DeletedMaildir, Domain, Mailbox, QuotaUs
 from .name_claims import check_lookalike, decides_routing, require_routing_authority
 from .passwords import hash_password
 from . import routing
-from .references import (alias_domain_references, alias_references, apply_reference_plan, domain_references,
-                         mailbox_references)
-from .routing_db import addresses_naming_domain, routing_problems
+from .references import (alias_domain_references, alias_references, apply_reference_plan, domain_addresses,
+                         domain_references, mailbox_references)
+from .routing_db import addresses_naming_domains, routing_problems
 from .units import format_size
 
 DOMAIN_EDITABLE_FIELDS = {
@@ -42,6 +42,9 @@ DOMAIN_ADMIN_EDITABLE_FIELDS = {"description", "default_quota_bytes", "allow_ext
 MAILBOX_EDITABLE_FIELDS = {"name", "quota_bytes", "active"}
 MAX_DESTINATIONS = 500
 VIRTUAL_ALIAS_EXPANSION_LIMIT = routing.VIRTUAL_ALIAS_EXPANSION_LIMIT
+# The transaction-level advisory lock every routing write's check holds (an arbitrary key,
+# the bytes of "mroutin"; pg_advisory_xact_lock takes a bigint).
+ROUTING_LOCK = int.from_bytes(b"mroutin", "big")
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -135,6 +138,12 @@ def _check_routing(addresses: Iterable[str], *, field: str | None = None, upstre
     the whole message, 451 4.6.0, after virtual_alias_recursion_limit nested lookups), an
     expansion past virtual_alias_expansion_limit, or a final recipient left in an alias domain
     (a forwarding to the mailbox's own name@alias-domain: every mail bounces)."""
+    # SECURITY: one routing write at a time, from here to its commit. Two writes in different
+    # domains hold different domain locks, and each would check a state without the other's
+    # uncommitted half (x -> y and y -> x, both accepted, a loop). Under READ COMMITTED, the
+    # queries after the lock see what the previous holder committed.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROUTING_LOCK])
     messages: list[ValidationError] = []
     for problem in routing_problems(addresses, upstream=upstream):
         if problem.code == "loop":
@@ -154,6 +163,12 @@ def _check_routing(addresses: Iterable[str], *, field: str | None = None, upstre
                 code="routing_alias_domain_unresolved"))
     if messages:
         raise ValidationError({field: messages} if field else messages)
+
+
+def _check_domain_routing(names: Iterable[str]) -> None:
+    """`_check_routing` for a write that brings the domains `names` into or out of the maps:
+    every alias (catch-alls included) naming an address of them."""
+    _check_routing([_routing_key(a) for a in addresses_naming_domains(names)])
 
 
 def _routing_key(address: str) -> str:
@@ -282,8 +297,9 @@ def domain_update(*, domain: Domain, acting_user, drop_external_forwarding: bool
     _check_domain_fits_usage(domain)
     domain.save()
     if domain.active != before["active"] or domain.backup_mx != before["backup_mx"]:
-        # The domain's addresses enter or leave the maps: what names them may now loop.
-        _check_routing([_routing_key(a) for a in addresses_naming_domain(domain.name)])
+        # The domain's addresses enter or leave the maps, and so do those of its alias domains
+        # (an alias domain of an inactive domain is not one): what names them may now loop.
+        _check_domain_routing(domain_addresses(domain))
     if domain.active != before["active"]:
         end_mailbox_sessions(domain=domain)  # SECURITY: its mail users' /me/ sessions end now
     audit_record(actor=acting_user, action="domain.update", obj=domain, domain_name=domain.name,
@@ -724,7 +740,7 @@ def alias_domain_create(*, name: str, target: Domain, acting_user, active: bool 
     alias_domain = AliasDomain(name=name, target=target, active=active and authority, approved=authority)
     _full_clean(alias_domain)
     alias_domain.save()
-    _check_routing(addresses_naming_domain(name))
+    _check_domain_routing([name])
     audit_record(actor=acting_user, action="aliasdomain.create" if authority else "aliasdomain.request",
                  obj=alias_domain, domain_name=target.name, after=snapshot(alias_domain))
     return alias_domain
@@ -744,7 +760,7 @@ def alias_domain_approve(*, alias_domain: AliasDomain, acting_user, allow_lookal
     alias_domain.approved = True
     alias_domain.active = True
     alias_domain.save(update_fields=["approved", "active", "modified"])
-    _check_routing(addresses_naming_domain(alias_domain.name))
+    _check_domain_routing([alias_domain.name])
     audit_record(actor=acting_user, action="aliasdomain.approve", obj=alias_domain,
                  domain_name=alias_domain.target.name, before=before, after=snapshot(alias_domain))
     return alias_domain
@@ -766,7 +782,7 @@ def alias_domain_set_active(*, alias_domain: AliasDomain, active: bool, acting_u
         # SECURITY: a superadmin's "off" is a routing decision the tenant must not undo.
         alias_domain.approved = active
     alias_domain.save(update_fields=["active", "approved", "modified"])
-    _check_routing(addresses_naming_domain(alias_domain.name))
+    _check_domain_routing([alias_domain.name])
     audit_record(actor=acting_user, action="aliasdomain.update", obj=alias_domain,
                  domain_name=alias_domain.target.name, before=before, after=snapshot(alias_domain))
     return alias_domain

@@ -1,6 +1,7 @@
 """Review of issue 13: routing paths the write-time checks and the explainer missed."""
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from domains import services
 from domains.models import Mailbox
@@ -43,3 +44,39 @@ def test_domain_reactivation_cannot_close_a_loop():
     services.alias_create(domain=one, local_part="b", destinations=["a@two.example"], acting_user=None)
     with pytest.raises(ValidationError, match="loop"):
         services.domain_set_active(domain=two, active=True, acting_user=None)
+
+
+def test_domain_reactivation_cannot_close_a_loop_through_its_alias_domain():
+    one = services.domain_create(name="one.example", acting_user=None)
+    two = services.domain_create(name="two.example", acting_user=None)
+    services.alias_domain_create(name="two.net", target=two, acting_user=None)
+    services.domain_set_active(domain=two, active=False, acting_user=None)
+    # two.net is an alias domain of an inactive domain, so no alias domain: another server.
+    services.alias_create(domain=two, local_part="a", destinations=["b@one.example"], acting_user=None)
+    services.alias_create(domain=one, local_part="b", destinations=["a@two.net"], acting_user=None)
+    with pytest.raises(ValidationError, match="loop"):
+        services.domain_set_active(domain=two, active=True, acting_user=None)
+
+
+def test_alias_domain_activation_cannot_close_a_loop_through_a_catchall():
+    two = services.domain_create(name="two.example", acting_user=None)
+    other = services.domain_create(name="c.example", acting_user=None)
+    alias_domain = services.alias_domain_create(name="two.net", target=two, active=False, acting_user=None)
+    services.alias_create(domain=other, local_part="", destinations=["x@two.net"], acting_user=None)
+    services.alias_create(domain=two, local_part="x", destinations=["anyone@c.example"], acting_user=None)
+    with pytest.raises(ValidationError, match="loop"):
+        services.alias_domain_set_active(alias_domain=alias_domain, active=True, acting_user=None)
+
+
+def test_the_write_check_prepares_its_statement_again_when_the_session_lost_it():
+    # A pooler in transaction mode hands the next transaction another server session, and
+    # its reset query (DISCARD ALL) deallocates prepared statements: the same thing, here.
+    org = services.domain_create(name="example.org", acting_user=None)
+    services.alias_create(domain=org, local_part="a", destinations=["b@example.org"], acting_user=None)
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    services.alias_create(domain=org, local_part="b", destinations=["c@example.org"], acting_user=None)
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    with pytest.raises(ValidationError, match="loop"):
+        services.alias_create(domain=org, local_part="c", destinations=["a@example.org"], acting_user=None)
