@@ -437,6 +437,13 @@ def mailbox_create(*, domain: Domain, local_part: str, password: str, acting_use
         raise _field_error("password", _("Enter a password."), "password_empty")
     if maildir:
         maildir = canonical_maildir(maildir)
+        former = DeletedMaildir.objects.filter(maildir=maildir).first()
+        if former is not None:
+            # SECURITY: the new owner would read the deleted mailbox's mail, and `maildirs
+            # purge` would later remove the new mailbox's (issue 13, point 4).
+            raise _field_error("maildir", _("%(maildir)s belonged to the deleted mailbox %(address)s; "
+                                            "a new mailbox never gets a former mailbox's maildir.")
+                               % {"maildir": maildir, "address": former.address}, "maildir_of_deleted_mailbox")
     domain = _lock_domain(domain)
     _check_can_hold_addresses(domain)
     address = f"{local_part}@{domain.name}"
