@@ -12,6 +12,7 @@ from audit.services import audit_record, snapshot
 from domains.http import PAGE_SIZES
 from domains.models import Domain
 
+from .hashers import dovecot_encoded
 from .models import Admin
 from .sessions import end_admin_sessions
 
@@ -28,18 +29,25 @@ def _save(admin: Admin) -> None:
 
 
 @transaction.atomic
-def admin_create(*, username: str, password: str, acting_user, email: str = "",
+def admin_create(*, username: str, password: str | None, acting_user, email: str = "",
                  role: str = Admin.Role.DOMAIN_ADMIN, domains: Iterable[Domain] = (),
-                 validate: bool = True) -> Admin:
+                 validate: bool = True, password_hash: str | None = None) -> Admin:
+    """Create an admin. `password_hash` (instead of `password`) keeps a hash made by another
+    panel, with its Dovecot scheme prefix, for the login to verify through
+    accounts.hashers.DovecotSchemeHasher (re-hashed with Django's first hasher at the first
+    login); None and no password make an admin who cannot log in until given one."""
     admin = Admin(username=username.strip(), email=email.strip(), role=role,
                   is_staff=False, is_superuser=False)
     admin.full_clean(exclude=["password"])
-    if validate:
+    if validate and password_hash is None:
         try:
             validate_password(password, admin)
         except ValidationError as exc:
             raise ValidationError({"password": exc.error_list}) from None
-    admin.set_password(password)
+    if password_hash is not None:
+        admin.password = dovecot_encoded(password_hash)
+    else:
+        admin.set_password(password)
     _save(admin)
     if role == Admin.Role.DOMAIN_ADMIN:
         admin.domains.set(domains)

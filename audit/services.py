@@ -49,23 +49,32 @@ def _domain_id(domain_name: str) -> int | None:
     return Domain.objects.filter(name=domain_name).values_list("pk", flat=True).first()
 
 
-def audit_record(*, actor, action: str, obj: models.Model | None = None, object_type: str = "",
-                 object_repr: str = "", domain_name: str = "", before: dict | None = None,
-                 after: dict | None = None) -> AuditEntry:
-    """Record one change. `actor` is an Admin, None for the CLI, or any object with `audit_label`."""
+def audit_entry(*, actor, action: str, obj: models.Model | None = None, object_type: str = "",
+                object_repr: str = "", domain_name: str = "", domain_id: int | None = None,
+                before: dict | None = None, after: dict | None = None) -> AuditEntry:
+    """One change as an unsaved entry, for audit_record or a batch's single bulk_create.
+    `actor` is an Admin, None for the CLI, or any object with `audit_label`; `domain_id`, when
+    the caller knows it, saves looking the domain up by `domain_name`."""
     if before is not None and after is not None:
         # Keep only what changed, so the log reads as a diff.
         changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
         before = {k: before.get(k) for k in sorted(changed)}
         after = {k: after.get(k) for k in sorted(changed)}
-    return AuditEntry.objects.create(
+    return AuditEntry(
         actor=actor if isinstance(actor, Admin) else None,
         actor_label=actor_label_for(actor)[:320],
         action=action,
         domain_name=domain_name,
-        domain_id=_domain_id(domain_name),
+        domain_id=domain_id if domain_id is not None else _domain_id(domain_name),
         object_type=object_type or (obj._meta.model_name if obj is not None else ""),
         object_repr=(object_repr or str(obj))[:320],
         before=before,
         after=after,
     )
+
+
+def audit_record(**entry: Any) -> AuditEntry:
+    """Record one change (the arguments of audit_entry)."""
+    record = audit_entry(**entry)
+    record.save()
+    return record

@@ -8,6 +8,7 @@ row and for the file. Run: bench/run bench/import_csv.py [ROWS]
 """
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -19,6 +20,8 @@ from bench.common import setup_django  # noqa: E402
 setup_django()
 
 from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from domains import importing, services  # noqa: E402
 from domains.models import Alias, Domain, Mailbox  # noqa: E402
@@ -55,12 +58,15 @@ def main() -> None:
     scope = Domain.objects.all()
     print(f"{ROWS} rows, {len(text) / 1024:.0f} KiB")
 
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     start = time.perf_counter()
     rows = importing.read_rows(text)
-    dry = importing.import_rows(rows, acting_user=None, domain_scope=scope, dry_run=True)
+    with CaptureQueriesContext(connection) as queries:
+        dry = importing.import_rows(rows, acting_user=None, domain_scope=scope, dry_run=True)
     dry_s = time.perf_counter() - start
     assert not dry.errors, dry.errors[:3]
-    print(f"dry run (no hashing: nothing is stored)        {dry_s:7.1f} s")
+    print(f"dry run (no hashing: nothing is stored)        {dry_s:7.1f} s   "
+          f"{len(queries)} queries ({len(queries) / ROWS:.2f} per row)")
 
     samples = []
     for n in range(HASH_SAMPLE):
@@ -77,6 +83,7 @@ def main() -> None:
     commit_s = time.perf_counter() - start
     assert done.committed and Mailbox.objects.filter(domain__name__startswith="import").count() == mailboxes
     print(f"commit, one transaction, excluding hashing     {commit_s:7.1f} s")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"argon2id t={settings.MAILBOX_ARGON2_TIME_COST} m={settings.MAILBOX_ARGON2_MEMORY_KIB} KiB: "
           f"{per_hash * 1000:.0f} ms per mailbox (median of {HASH_SAMPLE}), "
           f"{per_hash * mailboxes:.0f} s for the {mailboxes} mailboxes")

@@ -5,6 +5,8 @@ punycode (IDNA 2008 with UTS #46 mapping) and shown in Unicode.
 """
 from __future__ import annotations
 
+import functools
+
 import re
 
 import idna
@@ -30,6 +32,10 @@ MAX_DOMAIN = 253
 MAX_ADDRESS = 320
 
 
+# Memoized: a 10,000-row import names its few domains tens of thousands of times, and each
+# UTS #46 encoding costs about 0.2 ms. Only results are cached (a refusal is raised anew, in
+# the language of the request at hand).
+@functools.lru_cache(maxsize=4096)
 def normalize_domain(value: str) -> str:
     """Return the lower-case ASCII (punycode) form of a domain name, or raise ValidationError."""
     name = (value or "").strip().rstrip(".")

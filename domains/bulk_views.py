@@ -20,6 +20,7 @@ from accounts.models import Admin
 
 from . import selectors
 from .bulk import ACTIONS, BULK_MAX, KINDS, bulk_apply, bulk_summary
+from .effects import bulk_deactivation_warning
 from .http import ACTIVE_FILTERS, back, int_or_none, require_superadmin
 from .units import parse_size
 
@@ -88,7 +89,9 @@ def bulk_action(request: HttpRequest, kind: str) -> HttpResponse:
     if request.POST.get("confirmed") != "1":
         return render(request, "domains/bulk_confirm.html", {
             "kind": kind, "action": action, "action_label": ACTIONS[action], "count": count,
-            "summary": bulk_summary(kind, rows), "names": [KINDS[kind].name(o) for o in rows.order_by("pk")[:10]],
+            "summary": bulk_summary(kind, rows),
+            "warning": bulk_deactivation_warning(kind, rows) if action == "deactivate" else "",
+            "names": [KINDS[kind].name(o) for o in rows.order_by("pk")[:10]],
             "fields": [(k, v) for k in request.POST if k not in ("csrfmiddlewaretoken", "confirmed")
                        for v in request.POST.getlist(k)],
             "back_url": back_url, "quota_bytes": quota_bytes,

@@ -45,3 +45,42 @@ def deactivation_warning(obj: Domain | Mailbox | Alias | AliasDomain) -> str:
         return _("Deactivating %(name)s refuses every address at %(name)s (mail for %(target)s itself "
                  "is not affected).") % {"name": obj.display_name, "target": obj.target.display_name}
     raise TypeError(f"nothing to say about deactivating {type(obj).__name__}")
+
+
+def bulk_deactivation_warning(kind: str, rows) -> str:
+    """What stops when every row of `rows` (a queryset of `kind`, as domains/bulk.py names
+    kinds) is deactivated at once: which mail is refused and who can no longer log in, counted."""
+    count = rows.count()
+    if kind == "mailbox":
+        return ngettext(
+            "Mail to this %(count)d address will be refused (senders get “550 5.2.1 Mailbox disabled”), "
+            "and its user can no longer log in (IMAP, POP3, sending, this panel).",
+            "Mail to these %(count)d addresses will be refused (senders get “550 5.2.1 Mailbox disabled”), "
+            "and their users can no longer log in (IMAP, POP3, sending, this panel).", count) % {"count": count}
+    if kind == "alias":
+        return ngettext(
+            "Mail to this %(count)d address will be refused; the mailboxes it delivers to keep receiving "
+            "their own mail.",
+            "Mail to these %(count)d addresses will be refused; the mailboxes they deliver to keep receiving "
+            "their own mail.", count) % {"count": count}
+    if kind == "domain":
+        mailboxes = Mailbox.objects.filter(domain__in=rows.values("pk")).count()
+        aliases = Alias.objects.filter(domain__in=rows.values("pk"), mailbox__isnull=True).count()
+        return ngettext(
+            "Mail to every address of this domain will be refused: %(mailboxes)s and %(aliases)s stop "
+            "receiving, and their users can no longer log in.",
+            "Mail to every address of these %(count)d domains will be refused: %(mailboxes)s and "
+            "%(aliases)s stop receiving, and their users can no longer log in.", count) % {
+            "count": count,
+            "mailboxes": ngettext("%(count)d mailbox", "%(count)d mailboxes", mailboxes) % {"count": mailboxes},
+            "aliases": ngettext("%(count)d alias", "%(count)d aliases", aliases) % {"count": aliases}}
+    if kind == "aliasdomain":
+        return ngettext(
+            "Mail to every address at this alias domain will be refused; its target domain keeps receiving.",
+            "Mail to every address at these %(count)d alias domains will be refused; their target domains "
+            "keep receiving.", count) % {"count": count}
+    if kind == "admin":
+        return ngettext("This administrator can no longer log in to the panel; no mail is affected.",
+                        "These %(count)d administrators can no longer log in to the panel; no mail is affected.",
+                        count) % {"count": count}
+    raise ValueError(f"no bulk deactivation for {kind}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -39,6 +40,20 @@ class ImportForm(forms.Form):
             raise ValidationError(_("The file is not UTF-8 text."), code="import_encoding") from None
 
 
+def _check_web_rows(rows: list) -> None:
+    """Refuse a file too long for one web request (settings.MAILADMIN_IMPORT_WEB_MAX_ROWS):
+    each mailbox costs an argon2 hash at the commit, and a request past gunicorn's timeout
+    would be cut off half-way. The CLI has no such limit."""
+    limit = settings.MAILADMIN_IMPORT_WEB_MAX_ROWS
+    if len(rows) > limit:
+        raise ValidationError(
+            ngettext("The file has %(count)d rows; the panel imports at most %(max)d per upload. Split it, "
+                     "or import it on the server with: manage.py mailbox import FILE",
+                     "The file has %(count)d rows; the panel imports at most %(max)d per upload. Split it, "
+                     "or import it on the server with: manage.py mailbox import FILE", len(rows))
+            % {"count": len(rows), "max": limit}, code="import_too_many_for_web")
+
+
 @require_http_methods(["GET", "POST"])
 def import_csv(request: HttpRequest) -> HttpResponse:
     """GET: the upload form. POST with a file: the dry run. POST with csv_text and commit: the import."""
@@ -55,7 +70,12 @@ def import_csv(request: HttpRequest) -> HttpResponse:
         return render(request, "domains/import.html", {"form": form})
     try:
         rows = read_rows(text)
+        _check_web_rows(rows)
     except ValidationError as exc:
+        if committing:  # the text came back from the dry-run page: no bound upload to attach it to
+            form = ImportForm(data={}, files={"file": None})
+            form.errors.clear()
+            form.cleaned_data = {}
         form.add_error(None, exc)
         return render(request, "domains/import.html", {"form": form})
     result = import_rows(rows, acting_user=request.user, domain_scope=scope, dry_run=not committing)

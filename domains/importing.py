@@ -12,10 +12,10 @@ The format (the export writes the same, so a file round-trips), one row per addr
 - destinations (alias): addresses separated by spaces, commas or semicolons.
 - active: yes/no, 1/0, true/false; empty means yes.
 
-Every row goes through the same services as the forms (domains/services.py: limits,
-address rules, routing checks) inside one transaction, each row in its own savepoint so
-every row gets its verdict. A dry run, or any refused row, rolls everything back: the file
-is imported whole or not at all.
+Every row gets the rules of the forms' services (domains/services.py: limits, address
+rules, routing checks) through their batch form, services.addresses_create, inside one
+transaction; every row gets its verdict. A dry run, or any refused row, rolls everything
+back: the file is imported whole or not at all.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import services
 from .addresses import address_display, normalize_domain, split_address
@@ -46,6 +47,10 @@ _FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
 _TRUE, _FALSE = {"", "yes", "y", "1", "true", "oui"}, {"no", "n", "0", "false", "non"}
 
 
+# The row types as the dry-run table shows them, in the reader's language.
+KIND_LABELS = {"mailbox": gettext_lazy("mailbox"), "alias": gettext_lazy("alias")}
+
+
 @dataclass
 class RowResult:
     line: int  # in the file, counting the header as line 1
@@ -54,6 +59,11 @@ class RowResult:
     ok: bool = False
     error: str = ""
     generated_password: str = field(default="", repr=False)  # never logged
+
+    @property
+    def kind_label(self) -> str:
+        """The row type in the reader's language (what the file said, when it is no type)."""
+        return str(KIND_LABELS.get(self.kind, self.kind))
 
 
 @dataclass
@@ -123,14 +133,13 @@ def _split(address: str) -> tuple[str, str]:
     return split_address(address)
 
 
-def _import_row(row: dict[str, str], domains: dict[str, Domain | None], acting_user, domain_scope,
-                dry_run: bool) -> str:
-    """Create one row through its service; returns the generated password ("" if none)."""
+def _item(row: dict[str, str], domains: dict[str, Domain], dry_run: bool) -> tuple[services.NewMailbox | services.NewAlias, str]:
+    """One row as the item addresses_create takes, and the password generated for it ("" if
+    none). Raises ValidationError for what the row itself gets wrong (type, domain, active,
+    quota, password policy); the rules of the mailbox or alias are the services'."""
     kind = row["type"].lower()
     local_part, domain_name = _split(row["address"])
-    if domain_name not in domains:
-        domains[domain_name] = domain_scope.filter(name=domain_name).first()
-    domain = domains[domain_name]
+    domain = domains.get(domain_name)
     if domain is None:
         # SECURITY: the same answer for a domain that does not exist and one outside the scope.
         raise ValidationError(_("%(domain)s is not one of your domains.") % {"domain": domain_name},
@@ -141,36 +150,55 @@ def _import_row(row: dict[str, str], domains: dict[str, Domain | None], acting_u
             validate_password(row["password"])  # the same policy as the forms
         password = row["password"] or generate_password()
         quota = parse_size(row["quota"]) if row["quota"] else None
-        services.mailbox_create(domain=domain, local_part=local_part, password=password, name=row["name"],
-                                quota_bytes=quota, active=active, acting_user=acting_user,
-                                password_hash=DRY_RUN_HASH if dry_run else None)
-        return "" if row["password"] else password
+        return services.NewMailbox(domain=domain, local_part=local_part, password=password, name=row["name"],
+                                   quota_bytes=quota, active=active,
+                                   password_hash=DRY_RUN_HASH if dry_run else None), "" if row["password"] else password
     if kind == "alias":
         destinations = [d for d in _SEPARATORS.split(row["destinations"]) if d]
         if not destinations:
             raise ValidationError(_("An alias needs at least one destination."), code="import_destinations")
-        services.alias_create(domain=domain, local_part=local_part, destinations=destinations, active=active,
-                              acting_user=acting_user)
-        return ""
+        return services.NewAlias(domain=domain, local_part=local_part, destinations=destinations, active=active), ""
     raise ValidationError(_("The type must be mailbox or alias."), code="import_type")
+
+
+def _domains(rows: list[dict[str, str]], domain_scope) -> dict[str, Domain]:
+    """The domains of `domain_scope` the rows name, in one query."""
+    names = set()
+    for row in rows:
+        try:
+            names.add(_split(row["address"])[1])
+        except ValidationError:
+            pass  # the row reports it
+    return {d.name: d for d in domain_scope.filter(name__in=names)}
 
 
 def import_rows(rows: Iterable[dict[str, str]], *, acting_user, domain_scope, dry_run: bool) -> ImportResult:
     """Import `rows` (read_rows) into the domains of `domain_scope` (a Domain queryset: the
     admin's domains, or all of them for the CLI). Commits only when not `dry_run` and every
-    row passed; otherwise nothing is written. Generated passwords are in the result only."""
-    results: list[RowResult] = []
-    domains: dict[str, Domain | None] = {}
+    row passed; otherwise nothing is written. Generated passwords are in the result only.
+
+    The rows go to services.addresses_create together: the rules of mailbox_create and
+    alias_create, row by row in file order, but the reads and writes in batches."""
+    rows = list(rows)
+    results = [RowResult(line=line, kind=row["type"].lower(), address=row["address"])
+               for line, row in enumerate(rows, start=2)]
     with transaction.atomic():
-        for line, row in enumerate(rows, start=2):
-            result = RowResult(line=line, kind=row["type"].lower(), address=row["address"])
+        domains = _domains(rows, domain_scope)
+        items, owners = [], []
+        for row, result in zip(rows, results):
             try:
-                with transaction.atomic():  # a savepoint: a refused row leaves the others checkable
-                    result.generated_password = _import_row(row, domains, acting_user, domain_scope, dry_run)
-                result.ok = True
+                item, result.generated_password = _item(row, domains, dry_run)
             except ValidationError as exc:
                 result.error = _messages(exc)
-            results.append(result)
+                continue
+            items.append(item)
+            owners.append(result)
+        if items:
+            for result, created in zip(owners, services.addresses_create(items=items, acting_user=acting_user)):
+                if isinstance(created, ValidationError):
+                    result.error = _messages(created)
+                else:
+                    result.ok = True
         committed = not dry_run and all(r.ok for r in results)
         if not committed:
             transaction.set_rollback(True)

@@ -19,8 +19,13 @@ from .routing import AliasDomainRow, AliasRow, DomainRow, MailboxRow, Model, Pro
 # A write checks the addresses that reach the changed one; past this many it stops looking
 # (a fan-in this wide is a mailing list, not an alias chain).
 MAX_AFFECTED = 500
+# The transaction-level advisory lock every write's routing check holds (an arbitrary key:
+# the bytes of "mroutin"; pg_advisory_xact_lock takes a bigint).
+ROUTING_LOCK = int.from_bytes(b"mroutin", "big")
 # How many addresses the one-query prefetch reaches before it leaves the rest to `_converge`.
 MAX_REACH = 2000
+# More addresses than this in one check are a batch (see routing_problems).
+BATCH_ADDRESSES = 50
 
 
 def routing_settings() -> Settings:
@@ -208,6 +213,25 @@ def resolve(address: str):
     return _converge(Model(load([address]), routing_settings()), lambda m: m.resolve(address))
 
 
+def addresses_reaching(addresses: Iterable[str], *, limit: int = MAX_AFFECTED) -> list[str]:
+    """`addresses` and every alias address whose expansion names one of them, directly or
+    through other aliases or an alias domain (GIN index on alias.destinations; one query per
+    level)."""
+    found = list(dict.fromkeys(a.lower() for a in addresses))
+    frontier = list(found)
+    while frontier and len(found) < limit:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "WITH k AS (SELECT unnest(%s::varchar[]) AS address) "
+                "SELECT a.address FROM alias a WHERE a.destinations && ARRAY(SELECT address FROM k UNION "
+                "SELECT split_part(k.address, '@', 1) || '@' || ad.name FROM k JOIN domain t "
+                "ON t.name = split_part(k.address, '@', 2) JOIN alias_domain ad ON ad.target_id = t.id)::varchar[] "
+                "LIMIT %s", [frontier, limit])
+            frontier = [a for (a,) in cursor.fetchall() if a not in found and not a.startswith("@")]
+        found += frontier
+    return found[:limit]
+
+
 def addresses_naming_domains(names: Iterable[str]) -> list[str]:
     """Aliases (catch-alls included, as @domain) with a destination in one of the domains
     `names` (for domain and alias-domain writes; reads every alias)."""
@@ -218,8 +242,24 @@ def addresses_naming_domains(names: Iterable[str]) -> list[str]:
 
 
 def routing_problems(addresses: Iterable[str], *, upstream: bool = True) -> list[Problem]:
-    """What Postfix would fail on, for `addresses` and (`upstream`) the addresses that reach them."""
+    """What Postfix would fail on, for `addresses` and (`upstream`) the addresses that reach them.
+    For a write's check: takes ROUTING_LOCK, held until the write's transaction ends."""
+    # SECURITY: one routing write's check at a time, from here to its commit. Two writes in
+    # different domains hold different domain locks, and each would check a state without the
+    # other's uncommitted half (x -> y and y -> x, both accepted: a loop). Under READ
+    # COMMITTED, the queries after the lock see what the previous holder committed.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROUTING_LOCK])
+    addresses = list(dict.fromkeys(a.lower() for a in addresses))
+    if len(addresses) > BATCH_ADDRESSES:
+        # A batch (CSV or Postfixadmin import: thousands of new addresses) is past the one
+        # query's fixed bounds, which would drop addresses from the check: load it level by
+        # level, with room for MAX_AFFECTED upstream addresses beyond those given.
+        reaching = addresses_reaching(addresses, limit=len(addresses) + MAX_AFFECTED) if upstream else addresses
+        affected = [a for a in reaching if not a.startswith("@")]
+        model = model_for(affected, lambda m: problems(m, affected))
+        return problems(model, affected)
     rows = Rows()
-    affected = _fetch_reach(rows, list(dict.fromkeys(a.lower() for a in addresses)), upstream=upstream)
+    affected = _fetch_reach(rows, addresses, upstream=upstream)
     affected = [a for a in affected if not a.startswith("@")]
     return _converge(Model(rows, routing_settings()), lambda m: problems(m, affected))

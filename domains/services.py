@@ -9,17 +9,19 @@ object with an `audit_label` (a mail user acting on their own mailbox).
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Iterable
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.sessions import end_mailbox_sessions
-from audit.services import audit_record, snapshot
+from audit.models import AuditEntry
+from audit.services import audit_entry, audit_record, snapshot
 
 from .addresses import (address_display, domain_label, normalize_address, normalize_domain, normalize_local_part,
                         split_address)
@@ -42,9 +44,6 @@ DOMAIN_ADMIN_EDITABLE_FIELDS = {"description", "default_quota_bytes", "allow_ext
 MAILBOX_EDITABLE_FIELDS = {"name", "quota_bytes", "active"}
 MAX_DESTINATIONS = 500
 VIRTUAL_ALIAS_EXPANSION_LIMIT = routing.VIRTUAL_ALIAS_EXPANSION_LIMIT
-# The transaction-level advisory lock every routing write's check holds (an arbitrary key,
-# the bytes of "mroutin"; pg_advisory_xact_lock takes a bigint).
-ROUTING_LOCK = int.from_bytes(b"mroutin", "big")
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -70,10 +69,12 @@ def _lock_name(name: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-def _full_clean(obj, exclude: Iterable[str] = ()) -> None:
+def _full_clean(obj, exclude: Iterable[str] = (), *, validate_unique: bool = True) -> None:
     # validate_constraints=False: the unique checks run, and the database constraints
     # back them; Django cannot evaluate the regex and array-length checks in Python.
-    obj.full_clean(exclude=list(exclude), validate_constraints=False)
+    # validate_unique=False where Holdings already answered them (one query per batch, not
+    # three per row).
+    obj.full_clean(exclude=list(exclude), validate_unique=validate_unique, validate_constraints=False)
 
 
 def _validate_domain_settings(domain: Domain) -> None:
@@ -104,8 +105,10 @@ def _validate_domain_settings(domain: Domain) -> None:
         raise ValidationError(errors)
 
 
-def _check_mailbox_quota(domain: Domain, quota: int, *, exclude_pk: int | None = None) -> None:
-    """The quota of one mailbox within the domain's per-mailbox maximum and total quota."""
+def _check_mailbox_quota(domain: Domain, quota: int, *, exclude_pk: int | None = None,
+                         allocated: int | None = None) -> None:
+    """The quota of one mailbox within the domain's per-mailbox maximum and total quota.
+    `allocated` (bytes): what the domain's other mailboxes hold, when the caller knows it."""
     if quota < 0:
         raise _field_error("quota_bytes", _("A quota cannot be negative."), "quota_negative")
     if domain.max_quota_bytes:
@@ -123,7 +126,8 @@ def _check_mailbox_quota(domain: Domain, quota: int, *, exclude_pk: int | None =
             raise _field_error("quota_bytes", _(
                 "Unlimited quota is not allowed in %(domain)s: the domain has a total quota of %(total)s."
             ) % {"domain": domain_label(domain.name), "total": format_size(domain.quota_bytes)}, "quota_unlimited_not_allowed")
-        others = domain.mailboxes.exclude(pk=exclude_pk).aggregate(total=Sum("quota_bytes"))["total"] or 0
+        others = allocated if allocated is not None else (
+            domain.mailboxes.exclude(pk=exclude_pk).aggregate(total=Sum("quota_bytes"))["total"] or 0)
         if others + quota > domain.quota_bytes:
             raise _field_error("quota_bytes", _(
                 "Domain quota exceeded: %(domain)s has %(free)s left of its %(total)s, "
@@ -132,35 +136,31 @@ def _check_mailbox_quota(domain: Domain, quota: int, *, exclude_pk: int | None =
                  "total": format_size(domain.quota_bytes), "quota": format_size(quota)}, "domain_quota_exceeded")
 
 
+def _routing_error(problem) -> ValidationError:
+    """The message for one routing Problem (domains/routing.py), for a single write or a batch."""
+    if problem.code == "loop":
+        return ValidationError(
+            _("This would make a loop: %(cycle)s. Postfix would refuse every message to %(address)s.")
+            % {"cycle": " → ".join(problem.detail), "address": problem.address}, code="routing_loop")
+    if problem.code == "expansion_limit":
+        return ValidationError(
+            _("%(address)s would expand to more than %(limit)d addresses, more than Postfix accepts.")
+            % {"address": problem.address, "limit": VIRTUAL_ALIAS_EXPANSION_LIMIT},
+            code="routing_expansion_limit")
+    return ValidationError(
+        _("Mail to %(address)s would end at %(unresolved)s, an alias-domain address that names "
+          "no mailbox or alias, and bounce.")
+        % {"address": problem.address, "unresolved": ", ".join(problem.detail)},
+        code="routing_alias_domain_unresolved")
+
+
 def _check_routing(addresses: Iterable[str], *, field: str | None = None, upstream: bool = True) -> None:
     """Refuse a state Postfix would fail on, for `addresses` and every address reaching them
     (domains/routing.py, run on the rows as this transaction sees them): a loop (Postfix defers
     the whole message, 451 4.6.0, after virtual_alias_recursion_limit nested lookups), an
     expansion past virtual_alias_expansion_limit, or a final recipient left in an alias domain
     (a forwarding to the mailbox's own name@alias-domain: every mail bounces)."""
-    # SECURITY: one routing write at a time, from here to its commit. Two writes in different
-    # domains hold different domain locks, and each would check a state without the other's
-    # uncommitted half (x -> y and y -> x, both accepted, a loop). Under READ COMMITTED, the
-    # queries after the lock see what the previous holder committed.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROUTING_LOCK])
-    messages: list[ValidationError] = []
-    for problem in routing_problems(addresses, upstream=upstream):
-        if problem.code == "loop":
-            messages.append(ValidationError(
-                _("This would make a loop: %(cycle)s. Postfix would refuse every message to %(address)s.")
-                % {"cycle": " → ".join(problem.detail), "address": problem.address}, code="routing_loop"))
-        elif problem.code == "expansion_limit":
-            messages.append(ValidationError(
-                _("%(address)s would expand to more than %(limit)d addresses, more than Postfix accepts.")
-                % {"address": problem.address, "limit": VIRTUAL_ALIAS_EXPANSION_LIMIT},
-                code="routing_expansion_limit"))
-        else:
-            messages.append(ValidationError(
-                _("Mail to %(address)s would end at %(unresolved)s, an alias-domain address that names "
-                  "no mailbox or alias, and bounce.")
-                % {"address": problem.address, "unresolved": ", ".join(problem.detail)},
-                code="routing_alias_domain_unresolved"))
+    messages = [_routing_error(problem) for problem in routing_problems(addresses, upstream=upstream)]
     if messages:
         raise ValidationError({field: messages} if field else messages)
 
@@ -184,17 +184,105 @@ def _record_deleted_maildirs(mailboxes) -> None:
         ignore_conflicts=True)
 
 
-def _free_maildir(domain: Domain, local_part: str) -> str:
-    """`domain/local_part/`, or, when a mailbox ever had that directory, `domain/local_part@N/`
-    ('@' never appears in a local part, so no other address can ask for it)."""
+def _free_maildir(domain: Domain, local_part: str, also_taken: Iterable[str] = ()) -> str:
+    """`domain/local_part/`, or, when a mailbox ever had that directory (or `also_taken`, a
+    batch's own, names it), `domain/local_part@N/` ('@' never appears in a local part, so no
+    other address can ask for it)."""
     base = f"{domain.name}/{local_part}"
     taken = set(DeletedMaildir.objects.filter(maildir__startswith=base).values_list("maildir", flat=True))
     taken |= set(Mailbox.objects.filter(maildir__startswith=base).values_list("maildir", flat=True))
+    taken |= {m for m in also_taken if m.startswith(base)}
     candidate, n = f"{base}/", 1
     while candidate in taken:
         n += 1
         candidate = f"{base}@{n}/"
     return candidate
+
+
+class Holdings:
+    """What the creation rules read about rows that already exist: which addresses are taken
+    (as a mailbox, as an alias), which maildirs are taken (live or deleted), and what each
+    domain holds against its limits (mailboxes, plain aliases, quota bytes allocated).
+
+    The single-object services ask about one address, and each answer is one query made on
+    demand; a batch `preload`s the answers for all its rows in a few queries. Either way,
+    `add_mailbox`/`add_alias` record each accepted row, so the next row is judged against the
+    rows before it, exactly as if they had been created one by one. Read under the domains'
+    row locks (_lock_domain), so the answers hold until the transaction ends."""
+
+    def __init__(self) -> None:
+        self._mailboxes: set[str] = set()
+        self._aliases: set[str] = set()
+        self._maildirs: set[str] = set()
+        self._asked_addresses: set[str] = set()
+        self._asked_maildirs: set[str] = set()
+        self._counts: dict[int, list[int]] = {}  # domain pk -> [mailboxes, plain aliases, allocated bytes]
+        self.new_maildirs: set[str] = set()
+
+    def preload(self, domains: Iterable[Domain], *, addresses: Iterable[str], maildirs: Iterable[str]) -> None:
+        """Answer for these addresses, maildirs and domains at once (six queries at most)."""
+        addresses = sorted(set(addresses) - self._asked_addresses)
+        maildirs = sorted(set(maildirs) - self._asked_maildirs)
+        if addresses:
+            self._mailboxes |= set(Mailbox.objects.filter(address__in=addresses).values_list("address", flat=True))
+            self._aliases |= set(Alias.objects.filter(address__in=addresses).values_list("address", flat=True))
+            self._asked_addresses |= set(addresses)
+        if maildirs:
+            self._maildirs |= set(Mailbox.objects.filter(maildir__in=maildirs).values_list("maildir", flat=True))
+            self._maildirs |= set(DeletedMaildir.objects.filter(maildir__in=maildirs).values_list("maildir", flat=True))
+            self._asked_maildirs |= set(maildirs)
+        self._load_counts([d for d in domains if d.pk not in self._counts])
+
+    def _load_counts(self, domains: list[Domain]) -> None:
+        # Only what a domain's limits need: an unlimited domain costs no aggregate.
+        for domain in domains:
+            self._counts[domain.pk] = [0, 0, 0]
+        counted = [d.pk for d in domains if d.max_mailboxes or d.quota_bytes]
+        if counted:
+            for pk, n, total in (Mailbox.objects.filter(domain__in=counted).values("domain")
+                                 .annotate(n=Count("pk"), total=Sum("quota_bytes"))
+                                 .values_list("domain", "n", "total")):
+                self._counts[pk][0], self._counts[pk][2] = n, total or 0
+        counted = [d.pk for d in domains if d.max_aliases]
+        if counted:
+            for pk, n in (Alias.objects.filter(domain__in=counted, mailbox__isnull=True).values("domain")
+                          .annotate(n=Count("pk")).values_list("domain", "n")):
+                self._counts[pk][1] = n
+
+    def _ask(self, address: str) -> None:
+        if address not in self._asked_addresses:
+            self.preload((), addresses=[address], maildirs=())
+
+    def is_mailbox(self, address: str) -> bool:
+        self._ask(address)
+        return address in self._mailboxes
+
+    def is_alias(self, address: str) -> bool:
+        self._ask(address)
+        return address in self._aliases
+
+    def maildir_taken(self, maildir: str) -> bool:
+        if maildir not in self._asked_maildirs:
+            self.preload((), addresses=(), maildirs=[maildir])
+        return maildir in self._maildirs
+
+    def counts(self, domain: Domain) -> list[int]:
+        """[mailboxes, plain aliases, allocated quota bytes] of `domain` (0 where no limit reads it)."""
+        if domain.pk not in self._counts:
+            self._load_counts([domain])
+        return self._counts[domain.pk]
+
+    def add_mailbox(self, mailbox: Mailbox) -> None:
+        self._mailboxes.add(mailbox.address)
+        self._maildirs.add(mailbox.maildir)
+        self.new_maildirs.add(mailbox.maildir)
+        counts = self.counts(mailbox.domain)
+        counts[0] += 1
+        counts[2] += mailbox.quota_bytes
+
+    def add_alias(self, alias: Alias) -> None:
+        self._aliases.add(alias.address)
+        self.counts(alias.domain)[1] += 1
 
 
 def _check_can_hold_addresses(domain: Domain) -> None:
@@ -419,13 +507,12 @@ def canonical_maildir(maildir: str) -> str:
     return "/".join(segments) + "/"
 
 
-@transaction.atomic
-def mailbox_create(*, domain: Domain, local_part: str, password: str, acting_user, name: str = "",
-                   quota_bytes: int | None = None, active: bool = True,
-                   password_hash: str | None = None, maildir: str | None = None) -> Mailbox:
-    """Create a mailbox. `password_hash` (instead of `password`) keeps an existing hash with its
-    Dovecot scheme prefix, and `maildir` an existing path below the mail root: both for
-    importing from another panel (pfimport) or a CSV dry run (a placeholder hash), where no mail moves and nobody's password changes."""
+def _new_mailbox(domain: Domain, holdings: Holdings, *, local_part: str, password: str, name: str = "",
+                 quota_bytes: int | None = None, active: bool = True, password_hash: str | None = None,
+                 maildir: str | None = None) -> Mailbox:
+    """Every rule for a new mailbox of `domain` (locked by the caller), judged against
+    `holdings`: the unsaved mailbox, its password hashed, recorded in `holdings`. Shared by
+    mailbox_create and addresses_create. Raises ValidationError."""
     try:
         local_part = normalize_local_part(local_part)
     except ValidationError as exc:
@@ -437,35 +524,52 @@ def mailbox_create(*, domain: Domain, local_part: str, password: str, acting_use
         raise _field_error("password", _("Enter a password."), "password_empty")
     if maildir:
         maildir = canonical_maildir(maildir)
-        former = DeletedMaildir.objects.filter(maildir=maildir).first()
-        if former is not None:
-            # SECURITY: the new owner would read the deleted mailbox's mail, and `maildirs
-            # purge` would later remove the new mailbox's (issue 13, point 4).
-            raise _field_error("maildir", _("%(maildir)s belonged to the deleted mailbox %(address)s; "
-                                            "a new mailbox never gets a former mailbox's maildir.")
-                               % {"maildir": maildir, "address": former.address}, "maildir_of_deleted_mailbox")
-    domain = _lock_domain(domain)
     _check_can_hold_addresses(domain)
     address = f"{local_part}@{domain.name}"
-    if Mailbox.objects.filter(address=address).exists():
+    if holdings.is_mailbox(address):
         raise _field_error("local_part", _("%(address)s is already a mailbox.") % {"address": address}, "address_is_mailbox")
-    if Alias.objects.filter(address=address).exists():
+    if holdings.is_alias(address):
         raise _field_error("local_part", _("%(address)s is already an alias; delete the alias "
                                                "first or choose another name.") % {"address": address}, "address_is_alias")
-    if domain.max_mailboxes and domain.mailboxes.count() >= domain.max_mailboxes:
+    mailboxes, _aliases, allocated = holdings.counts(domain)
+    if domain.max_mailboxes and mailboxes >= domain.max_mailboxes:
         raise ValidationError(_("Mailbox limit reached: %(domain)s may have at most %(max)d mailboxes.")
                               % {"domain": domain_label(domain.name), "max": domain.max_mailboxes},
                               code="mailbox_limit_reached")
     quota = domain.default_quota_bytes if quota_bytes is None else quota_bytes
-    _check_mailbox_quota(domain, quota)
+    _check_mailbox_quota(domain, quota, allocated=allocated)
+    if maildir:
+        if holdings.maildir_taken(maildir):
+            raise _field_error("maildir", _("The maildir %(maildir)s belongs to another mailbox, or to a deleted "
+                                            "one not purged yet.") % {"maildir": maildir}, "maildir_taken")
+    else:
+        maildir = f"{domain.name}/{local_part}/"
+        if holdings.maildir_taken(maildir):
+            maildir = _free_maildir(domain, local_part, holdings.new_maildirs)
     mailbox = Mailbox(domain=domain, local_part=local_part, address=address, name=name.strip(),
-                      quota_bytes=quota, active=active, maildir=maildir or _free_maildir(domain, local_part),
+                      quota_bytes=quota, active=active, maildir=maildir,
                       password=password_hash if password_hash is not None else hash_password(password),
                       password_changed=None if password_hash is not None else timezone.now())
-    _full_clean(mailbox)
+    # The domain was just locked: no query to check it exists; uniqueness came from holdings.
+    _full_clean(mailbox, exclude=["domain"], validate_unique=False)
+    holdings.add_mailbox(mailbox)
+    return mailbox
+
+
+@transaction.atomic
+def mailbox_create(*, domain: Domain, local_part: str, password: str, acting_user, name: str = "",
+                   quota_bytes: int | None = None, active: bool = True,
+                   password_hash: str | None = None, maildir: str | None = None) -> Mailbox:
+    """Create a mailbox. `password_hash` (instead of `password`) keeps an existing hash with its
+    Dovecot scheme prefix, and `maildir` an existing path below the mail root: both for
+    importing from another panel (pfimport) or a CSV dry run (a placeholder hash), where no
+    mail moves and nobody's password changes. Raises ValidationError."""
+    domain = _lock_domain(domain)
+    mailbox = _new_mailbox(domain, Holdings(), local_part=local_part, password=password, name=name,
+                           quota_bytes=quota_bytes, active=active, password_hash=password_hash, maildir=maildir)
     mailbox.save()
     # A new mailbox ends expansions, it cannot start a loop: nothing upstream can break.
-    _check_routing([address], upstream=False)
+    _check_routing([mailbox.address], upstream=False)
     # The usage row exists from the start, so Dovecot's first deliveries only ever update it.
     QuotaUsage.objects.create(mailbox=mailbox)
     audit_record(actor=acting_user, action="mailbox.create", obj=mailbox, domain_name=domain.name,
@@ -500,12 +604,18 @@ def mailbox_set_active(*, mailbox: Mailbox, active: bool, acting_user) -> Mailbo
 
 
 @transaction.atomic
-def mailbox_set_password(*, mailbox: Mailbox, password: str, acting_user) -> Mailbox:
-    if not password:
+def mailbox_set_password(*, mailbox: Mailbox, password: str = "", acting_user,
+                         password_hash: str | None = None) -> Mailbox:
+    """Set the mailbox's password; `password_hash` (instead) keeps a hash made elsewhere, with
+    its Dovecot scheme prefix (a Postfixadmin import re-run: the user changed it there)."""
+    if password_hash is not None and not password_hash.startswith("{"):
+        raise _field_error("password", _("A stored hash needs its Dovecot scheme prefix, e.g. {SHA512-CRYPT}."),
+                           "password_hash_without_scheme")
+    if not password and password_hash is None:
         raise _field_error("password", _("Enter a password."), "password_empty")
     mailbox = Mailbox.objects.select_for_update().select_related("domain").get(pk=mailbox.pk)
-    mailbox.password = hash_password(password)
-    mailbox.password_changed = timezone.now()
+    mailbox.password = password_hash if password_hash is not None else hash_password(password)
+    mailbox.password_changed = None if password_hash is not None else timezone.now()
     mailbox.save(update_fields=["password", "password_changed", "modified"])
     # The audit entry says that the password changed, never what it is.
     audit_record(actor=acting_user, action="mailbox.password", obj=mailbox,
@@ -625,10 +735,12 @@ def mailbox_set_forwarding(*, mailbox: Mailbox, destinations: Iterable[str], kee
 
 # --- aliases -------------------------------------------------------------------------
 
-@transaction.atomic
-def alias_create(*, domain: Domain, local_part: str, destinations: Iterable[str], acting_user,
-                 active: bool = True) -> Alias:
-    """Create an alias; an empty `local_part` makes the domain's catch-all (@domain)."""
+def _new_alias(domain: Domain, holdings: Holdings, *, local_part: str, destinations: Iterable[str],
+               active: bool = True) -> Alias:
+    """Every rule for a new alias of `domain` (locked by the caller; an empty `local_part` is
+    the catch-all), judged against `holdings`: the unsaved alias, recorded in `holdings`.
+    Shared by alias_create and addresses_create; the routing check comes after the save.
+    Raises ValidationError."""
     if local_part.strip():
         try:
             local_part = normalize_local_part(local_part)
@@ -637,29 +749,146 @@ def alias_create(*, domain: Domain, local_part: str, destinations: Iterable[str]
     else:
         local_part = ""
     destinations = normalize_destinations(destinations)
-    domain = _lock_domain(domain)
     _check_can_hold_addresses(domain)
     address = f"{local_part}@{domain.name}"
     if address in destinations:
         raise _field_error("destinations", _("An alias cannot deliver to itself."), "alias_loop")
-    if Mailbox.objects.filter(address=address).exists():
+    if holdings.is_mailbox(address):
         raise _field_error("local_part", _("%(address)s is a mailbox: set its forwarding instead "
                                                "of an alias.") % {"address": address}, "address_is_mailbox")
-    if Alias.objects.filter(address=address).exists():
+    if holdings.is_alias(address):
         message = (_("%(domain)s already has a catch-all.") if not local_part
                    else _("%(address)s is already an alias."))
         raise _field_error("local_part", message % {"domain": domain_label(domain.name), "address": address}, "address_is_alias")
-    if domain.max_aliases and domain.aliases.filter(mailbox__isnull=True).count() >= domain.max_aliases:
+    if domain.max_aliases and holdings.counts(domain)[1] >= domain.max_aliases:
         raise ValidationError(_("Alias limit reached: %(domain)s may have at most %(max)d aliases.")
                               % {"domain": domain_label(domain.name), "max": domain.max_aliases},
                               code="alias_limit_reached")
     alias = Alias(domain=domain, address=address, destinations=destinations, active=active)
-    _full_clean(alias)
+    _full_clean(alias, exclude=["domain", "mailbox"], validate_unique=False)
+    holdings.add_alias(alias)
+    return alias
+
+
+@transaction.atomic
+def alias_create(*, domain: Domain, local_part: str, destinations: Iterable[str], acting_user,
+                 active: bool = True) -> Alias:
+    """Create an alias; an empty `local_part` makes the domain's catch-all (@domain)."""
+    domain = _lock_domain(domain)
+    alias = _new_alias(domain, Holdings(), local_part=local_part, destinations=destinations, active=active)
     alias.save()
-    _check_routing([_routing_key(address)], field="destinations")
+    _check_routing([_routing_key(alias.address)], field="destinations")
     audit_record(actor=acting_user, action="alias.create", obj=alias, domain_name=domain.name,
                  after=snapshot(alias))
     return alias
+
+
+@dataclass
+class NewMailbox:
+    """One mailbox for addresses_create: the arguments of mailbox_create."""
+
+    domain: Domain
+    local_part: str
+    password: str = ""
+    name: str = ""
+    quota_bytes: int | None = None
+    active: bool = True
+    password_hash: str | None = None
+    maildir: str | None = None
+
+
+@dataclass
+class NewAlias:
+    """One alias for addresses_create: the arguments of alias_create."""
+
+    domain: Domain
+    local_part: str
+    destinations: list[str]
+    active: bool = True
+
+
+def _preload_keys(item: NewMailbox | NewAlias, domain: Domain) -> tuple[str, str | None]:
+    """The address and maildir an item will most likely take, for Holdings.preload (a wrong
+    guess costs one query later, never a wrong answer: Holdings asks again)."""
+    local_part = (item.local_part or "").strip().lower()
+    maildir = None
+    if isinstance(item, NewMailbox):
+        try:
+            maildir = canonical_maildir(item.maildir) if item.maildir else f"{domain.name}/{local_part}/"
+        except ValidationError:
+            maildir = None
+    return f"{local_part}@{domain.name}", maildir
+
+
+@transaction.atomic
+def addresses_create(*, items: Sequence[NewMailbox | NewAlias], acting_user) -> list[Mailbox | Alias | ValidationError]:
+    """Create many mailboxes and aliases with every rule of mailbox_create and alias_create
+    (the same _new_mailbox and _new_alias), done in batches: the domains locked in one query,
+    the addresses and maildirs already taken read once (Holdings.preload), the rows written
+    with bulk_create, one routing check over all the new addresses (domains/routing_db.py),
+    and one audit entry per created object, written together.
+
+    Returns, in the order of `items`, each created object or the ValidationError refusing it.
+    Items are judged in order, each against those accepted before it, as if created one by one;
+    an item whose address the routing check refuses is taken out and the others written again.
+    A refused item is simply not created: a caller wanting all or nothing rolls back."""
+    results: list[Mailbox | Alias | ValidationError] = []
+    locked = {d.pk: d for d in Domain.objects.select_for_update()
+              .filter(pk__in={item.domain.pk for item in items}).order_by("pk")}
+    holdings = Holdings()
+    keys = [_preload_keys(item, locked[item.domain.pk]) for item in items if item.domain.pk in locked]
+    holdings.preload(locked.values(), addresses=[a for a, _m in keys], maildirs=[m for _a, m in keys if m])
+    for item in items:
+        domain = locked.get(item.domain.pk)
+        try:
+            if domain is None:
+                raise ValidationError(_("This domain no longer exists."), code="domain_gone")
+            fields = {k: v for k, v in vars(item).items() if k != "domain"}
+            build = _new_mailbox if isinstance(item, NewMailbox) else _new_alias
+            results.append(build(domain, holdings, **fields))
+        except ValidationError as exc:
+            results.append(exc)
+    accepted = [i for i, r in enumerate(results) if not isinstance(r, ValidationError)]
+    while accepted:
+        savepoint = transaction.savepoint()
+        created = [results[i] for i in accepted]
+        mailboxes = [obj for obj in created if isinstance(obj, Mailbox)]
+        Mailbox.objects.bulk_create(mailboxes, batch_size=1000)
+        # The usage rows exist from the start, as mailbox_create makes them.
+        QuotaUsage.objects.bulk_create([QuotaUsage(mailbox=m) for m in mailboxes], batch_size=1000)
+        Alias.objects.bulk_create([obj for obj in created if isinstance(obj, Alias)], batch_size=1000)
+        refused = _batch_routing_refusals({i: results[i] for i in accepted})
+        if not refused:
+            transaction.savepoint_commit(savepoint)
+            break
+        transaction.savepoint_rollback(savepoint)
+        for obj in created:  # written again without the refused ones: new rows again
+            obj.pk, obj._state.adding = None, True
+        for i, error in refused.items():
+            results[i] = error
+        accepted = [i for i in accepted if i not in refused]
+    AuditEntry.objects.bulk_create([
+        audit_entry(actor=acting_user, action="mailbox.create" if isinstance(obj, Mailbox) else "alias.create",
+                    obj=obj, domain_name=obj.domain.name, domain_id=obj.domain_id, after=snapshot(obj))
+        for obj in results if not isinstance(obj, ValidationError)], batch_size=1000)
+    return results
+
+
+def _batch_routing_refusals(created: dict[int, Mailbox | Alias]) -> dict[int, ValidationError]:
+    """The routing check of mailbox_create and alias_create, once over a batch just written:
+    for each item a problem names (its address, or one in the problem's cycle), the error
+    its own service would raise. A problem upstream naming no new address (an existing alias
+    reaching the batch) is put on the last new alias, which is where it was found."""
+    by_key = {(_routing_key(obj.address) if isinstance(obj, Alias) else obj.address): i for i, obj in created.items()}
+    refused: dict[int, ValidationError] = {}
+    for problem in routing_problems(list(by_key), upstream=True):
+        blamed = [by_key[a] for a in (problem.address, *problem.detail) if a in by_key]
+        if not blamed:
+            blamed = [max((i for i, obj in created.items() if isinstance(obj, Alias)), default=max(created))]
+        for i in dict.fromkeys(blamed):
+            error = _routing_error(problem)
+            refused[i] = ValidationError({"destinations": [error]}) if isinstance(created[i], Alias) else error
+    return refused
 
 
 @transaction.atomic

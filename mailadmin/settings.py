@@ -139,6 +139,8 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # Admins imported from Postfixadmin keep their hash until their first login (accounts/hashers.py).
+    "accounts.hashers.DovecotSchemeHasher",
 ]
 MIN_PASSWORD_LENGTH = int(os.environ.get("MAILADMIN_MIN_PASSWORD_LENGTH", "12"))
 AUTH_PASSWORD_VALIDATORS = [
@@ -157,6 +159,10 @@ AUTH_PASSWORD_VALIDATORS = [
 MAILBOX_ARGON2_TIME_COST = int(os.environ.get("MAILADMIN_ARGON2_TIME_COST", "2"))
 MAILBOX_ARGON2_MEMORY_KIB = int(os.environ.get("MAILADMIN_ARGON2_MEMORY_KIB", str(19 * 1024)))
 MAILBOX_ARGON2_PARALLELISM = int(os.environ.get("MAILADMIN_ARGON2_PARALLELISM", "1"))
+# Rows per CSV upload on /import/ (domains/import_views.py): each mailbox costs one argon2 hash
+# (about 40 ms at the cost above) in the commit request, which must end inside gunicorn's 30 s
+# timeout on a busy host. Larger files go through `manage.py mailbox import`.
+MAILADMIN_IMPORT_WEB_MAX_ROWS = int(os.environ.get("MAILADMIN_IMPORT_WEB_MAX_ROWS", "300"))
 
 # Admin two-factor authentication (TOTP + backup codes, django-otp).
 MAILADMIN_REQUIRE_2FA_FOR_SUPERADMINS = env_bool("MAILADMIN_REQUIRE_2FA_FOR_SUPERADMINS", not DEBUG)

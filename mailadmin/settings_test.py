@@ -9,7 +9,7 @@ os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 from .settings import *  # noqa: E402,F403
 
 # Admin passwords: the cheapest hasher, tests create many admins.
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "accounts.hashers.DovecotSchemeHasher"]
 # Mailbox hashes stay real {ARGON2ID} (Dovecot verifies them), only cheaper.
 MAILBOX_ARGON2_TIME_COST = 1
 MAILBOX_ARGON2_MEMORY_KIB = 8 * 1024

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
+from accounts.hashers import login_can_verify
 from domains.addresses import normalize_address, normalize_domain, normalize_local_part
 
 from .hashes import dovecot_hash
@@ -73,6 +74,7 @@ class SourceAdmin:
     superadmin: bool
     active: bool
     domains: list[str] = field(default_factory=list)
+    password: str = ""  # as pacrypt() stored it: the same schemes as the mailboxes
 
 
 @dataclass
@@ -159,6 +161,7 @@ class PlannedAdmin:
     superadmin: bool
     active: bool
     domains: list[str]
+    password_hash: str | None = None  # Dovecot form, only when the panel's login can verify it
 
 
 @dataclass
@@ -433,6 +436,15 @@ def build_plan(source: Source, *, quota_multiplier: int = DEFAULT_QUOTA_MULTIPLI
             continue
         username = row.username.strip()
         email = username if "@" in username else ""
+        password_hash = dovecot_hash(row.password)
+        if password_hash is None or not login_can_verify(password_hash):
+            # Imported disabled: an active admin nobody can log in as would only invite a reset
+            # by whoever reaches the account first.
+            plan.note("admin", username, "admin_password_reset_needed",
+                      "its password hash is in a scheme the panel's login cannot verify: imported disabled; "
+                      "set a password (manage.py changepassword) and activate it")
+            password_hash = None
         plan.admins.append(PlannedAdmin(username=username, email=email, superadmin=superadmin,
-                                        active=bool(row.active), domains=[] if superadmin else scope))
+                                        active=bool(row.active) and password_hash is not None,
+                                        domains=[] if superadmin else scope, password_hash=password_hash))
     return plan

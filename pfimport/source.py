@@ -117,9 +117,9 @@ def read_source(url: str) -> Source:
 
         if tables["admin"]:
             superadmin = "superadmin" if "superadmin" in tables["admin"] else "0"
-            cur.execute(f"SELECT username, {superadmin}, active FROM admin ORDER BY username")
-            admins = {_text(r[0]): SourceAdmin(username=_text(r[0]), superadmin=bool(r[1]), active=bool(r[2]))
-                      for r in cur.fetchall()}
+            cur.execute(f"SELECT username, {superadmin}, active, password FROM admin ORDER BY username")
+            admins = {_text(r[0]): SourceAdmin(username=_text(r[0]), superadmin=bool(r[1]), active=bool(r[2]),
+                                               password=_text(r[3])) for r in cur.fetchall()}
             if tables["domain_admins"]:
                 cur.execute("SELECT username, domain FROM domain_admins ORDER BY username, domain")
                 for username, domain in cur.fetchall():

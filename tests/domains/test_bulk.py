@@ -29,6 +29,8 @@ def test_bulk_deactivate_asks_once_with_counts_then_audits_each_row(world):
     page = client.post(url, data)
     body = page.content.decode()
     assert page.status_code == 200 and 'id="bulk-confirm"' in body and "2 mailboxes" in body
+    # Says what stops, counted: mail refused, logins ended (issue 16 review).
+    assert "Mail to these 2 addresses will be refused" in body and "can no longer log in" in body
     assert Mailbox.objects.filter(active=False).count() == 0
     done = client.post(url, data | {"confirmed": "1"})
     assert done.status_code == 302 and done["Location"] == "/mailboxes/?q=n"
@@ -100,6 +102,7 @@ def test_superadmin_bulk_deactivates_domains_with_counts(world):
     url = reverse("domains:bulk", args=["domain"])
     body = client.post(url, {"action": "deactivate", "pk": [world.domain.pk, second.pk]}).content.decode()
     assert "2 domains" in body and "holding 2 mailboxes" in body
+    assert "Mail to every address of these 2 domains will be refused: 2 mailboxes and" in body
     client.post(url, {"action": "deactivate", "pk": [world.domain.pk, second.pk], "confirmed": "1"})
     assert not Domain.objects.filter(active=True, pk__in=[world.domain.pk, second.pk]).exists()
 

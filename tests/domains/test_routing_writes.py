@@ -190,19 +190,6 @@ def test_a_recreated_address_never_gets_the_previous_maildir(org):
     assert Mailbox.objects.count() == 1
 
 
-def test_an_explicit_maildir_of_a_deleted_mailbox_is_refused(org):
-    # The import path (pfimport, a stored hash and path) names the maildir itself: it must not
-    # hand a new owner the deleted mailbox's mail, which `maildirs purge` would also remove.
-    john = services.mailbox_create(domain=org, local_part="john", password=PW, acting_user=None)
-    services.mailbox_delete(mailbox=john, acting_user=None)
-    for spelling in ("example.org/john/", "example.org//john", "./example.org/john/"):
-        with pytest.raises(ValidationError) as exc:
-            services.mailbox_create(domain=org, local_part="jane", password="", password_hash="{ARGON2ID}x",
-                                    maildir=spelling, acting_user=None)
-        assert codes(exc.value) == {"maildir_of_deleted_mailbox"}
-    assert not Mailbox.objects.exists()
-
-
 def test_maildirs_purge(org, tmp_path):
     from io import StringIO
 

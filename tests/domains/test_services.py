@@ -426,3 +426,23 @@ def test_failed_service_leaves_nothing_behind(superadmin, domain, monkeypatch):
 def test_alias_factory_builds_valid_rows():
     alias = AliasFactory()
     assert alias.address.endswith("@" + alias.domain.name)
+
+
+def test_kept_maildir_of_another_or_a_deleted_mailbox_is_refused(superadmin):
+    """An imported mailbox keeps its maildir only if no other mailbox has or had it: two
+    mailboxes on one Dovecot home read each other's mail (the batch path reads it once)."""
+    domain = DomainFactory(name="keep.example")
+    services.mailbox_create(domain=domain, local_part="a", password_hash="{PLAIN}x", maildir="keep/a/",
+                            password="", acting_user=superadmin)
+    gone = services.mailbox_create(domain=domain, local_part="b", password="x-long-enough", acting_user=superadmin)
+    services.mailbox_delete(mailbox=gone, acting_user=superadmin)
+    for local_part, maildir in (("c", "keep//a"), ("d", gone.maildir)):
+        with pytest.raises(ValidationError) as exc:
+            services.mailbox_create(domain=domain, local_part=local_part, password_hash="{PLAIN}x",
+                                    maildir=maildir, password="", acting_user=superadmin)
+        assert error_codes(exc.value) == {"maildir_taken"}
+    batch = services.addresses_create(items=[
+        services.NewMailbox(domain=domain, local_part="e", password_hash="{PLAIN}x", maildir="keep/e/"),
+        services.NewMailbox(domain=domain, local_part="f", password_hash="{PLAIN}x", maildir="keep/e/")],
+        acting_user=superadmin)
+    assert isinstance(batch[0], Mailbox) and error_codes(batch[1]) == {"maildir_taken"}

@@ -19,13 +19,15 @@ import pymysql
 
 # One password per Postfixadmin `encrypt` setting, and how Postfixadmin stored its hash:
 # bare crypt strings (php_crypt, md5crypt, md5) or with the scheme prefix (dovecot:SCHEME).
+# (scheme, bare): the flag is doveadm_hash's `bare` (it used to be the opposite, so the bare
+# crypt strings of php_crypt and md5crypt, seed 000's case, were never what the tests imported).
 SCHEMES = [
-    ("SHA512-CRYPT", False),  # php_crypt, Postfixadmin's default: bare $6$
-    ("MD5-CRYPT", False),     # md5crypt, as in seed 000: bare $1$
-    ("BLF-CRYPT", False),     # php_crypt:BLOWFISH: bare $2y$
-    ("SHA256-CRYPT", True),   # dovecot:SHA256-CRYPT
-    ("ARGON2I", True),        # dovecot:ARGON2I
-    ("PLAIN-MD5", False),     # md5: bare hex
+    ("SHA512-CRYPT", True),   # php_crypt, Postfixadmin's default: bare $6$
+    ("MD5-CRYPT", True),      # md5crypt, as in seed 000: bare $1$
+    ("BLF-CRYPT", True),      # php_crypt:BLOWFISH: bare $2y$
+    ("SHA256-CRYPT", False),  # dovecot:SHA256-CRYPT
+    ("ARGON2I", False),       # dovecot:ARGON2I
+    ("PLAIN-MD5", True),      # md5: bare hex
 ]
 
 
@@ -134,7 +136,7 @@ def rows(version: str, *, domains: int = 5, mailboxes_per_domain: int = 200) -> 
     t["alias_domain"].append(("pfa-alias.example", first, 1))
     data.alias_domains["pfa-alias.example"] = first
     t["domain"].append(("both.example", "", 0, 0, 0, 0, "virtual", 0, 1))
-    t["mailbox"].append(("own@both.example", doveadm_hash("SHA512-CRYPT", False), "", "both.example/own/", 0, "own",
+    t["mailbox"].append(("own@both.example", doveadm_hash("SHA512-CRYPT", True), "", "both.example/own/", 0, "own",
                          "both.example", 1))
     data.mailboxes["own@both.example"] = "SHA512-CRYPT"
     t["alias_domain"].append(("both.example", first, 1))
@@ -143,8 +145,12 @@ def rows(version: str, *, domains: int = 5, mailboxes_per_domain: int = 200) -> 
     t["domain"].append(("backup.example", "", 0, 0, 0, 0, "relay:[10.0.0.1]", 1, 1))
     data.domains.append("backup.example")
     # Admins: a superadmin by flag, one by the legacy ALL domain, a domain admin of two domains.
-    t["admin"] += [("root@pfa.example", "$1$x$y", 1, 1), ("legacy@pfa.example", "$1$x$y", 0, 1),
-                   ("dom@pfa.example", "$1$x$y", 0, 1)]
+    # Their hashes as pacrypt() stores them: php_crypt (bare $6$), md5crypt (bare $1$), and one
+    # the panel's login cannot verify (a truncated crypt string: imported disabled).
+    t["admin"] += [("root@pfa.example", doveadm_hash("SHA512-CRYPT", True), 1, 1),
+                   ("legacy@pfa.example", "$1$x$y", 0, 1),
+                   ("dom@pfa.example", doveadm_hash("MD5-CRYPT", True), 0, 1)]
+    data.problems["legacy@pfa.example"] = "admin_password_reset_needed"
     t["domain_admins"] += [("legacy@pfa.example", "ALL", 1), ("dom@pfa.example", data.domains[0], 1),
                            ("dom@pfa.example", data.domains[1], 1)]
     return t, data
@@ -218,3 +224,19 @@ def postgres_source(version: str, tables: dict[str, list[tuple]]):
     finally:
         with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def execute(url: str, sql: str, params: list | tuple = ()) -> None:
+    """Change a source made by mariadb_source or postgres_source (`%s` placeholders), as an
+    admin would in Postfixadmin between two imports."""
+    parts = urlsplit(url)
+    if parts.scheme.startswith("mysql"):
+        conn = pymysql.connect(host=parts.hostname, port=parts.port or 3306, user=parts.username,
+                               password=parts.password or "", database=parts.path.lstrip("/"), autocommit=True)
+        try:
+            conn.cursor().execute(sql, params)
+        finally:
+            conn.close()
+    else:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql, params)

@@ -5,12 +5,15 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 
 from accounts.models import Admin
 from audit.models import AuditEntry
+from domains import services
 from domains.models import Alias, AliasDomain, Domain, Mailbox, QuotaUsage
 
-from .pfa import SCHEMES, mariadb_source, postgres_source, rows
+from .pfa import SCHEMES, doveadm_hash, execute, mariadb_source, password_for, postgres_source, rows
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +81,14 @@ def test_import_dry_run_then_real_then_again(database, version, domains, per_dom
         assert Admin.objects.get(username="legacy@pfa.example").is_superadmin
         dom = Admin.objects.get(username="dom@pfa.example")
         assert not dom.is_superadmin and sorted(dom.domains.values_list("name", flat=True)) == ["pfa0.example", "pfa1.example"]
-        assert not dom.has_usable_password()
+        # Their Postfixadmin passwords work at the panel's login; the unverifiable one is disabled.
+        assert Admin.objects.get(username="root@pfa.example").check_password(password_for("SHA512-CRYPT"))
+        client = Client()
+        client.post(reverse("accounts:login"), {"username": "dom@pfa.example", "password": password_for("MD5-CRYPT")})
+        assert client.session["_auth_user_id"] == str(dom.pk)
+        dom.refresh_from_db()
+        assert not dom.password.startswith("dovecot$")  # re-hashed by Django's first hasher at login
+        assert not Admin.objects.get(username="legacy@pfa.example").is_active
 
         # Idempotent: a second run creates nothing.
         before = counts()
@@ -103,13 +113,13 @@ def test_all_or_nothing(monkeypatch):
 
     tables, _data = rows("2.9", domains=2, mailboxes_per_domain=5)
     calls = {"n": 0}
-    original = services.alias_create
+    original = services.mailbox_set_forwarding
 
     def failing(**kwargs):
         calls["n"] += 1
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "alias_create", failing)
+    monkeypatch.setattr(services, "mailbox_set_forwarding", failing)  # after the batches: they roll back too
     with mariadb_source("2.9", tables) as url:
         with pytest.raises(RuntimeError):
             run(url)
@@ -124,3 +134,39 @@ def test_unreachable_source_is_a_clear_error():
         run("mysql://nobody:x@127.0.0.1:1/postfix")
     with pytest.raises(CommandError, match="unsupported"):
         run("sqlite:///tmp/x.db")
+
+
+@pytest.mark.parametrize("database", ["mariadb", "postgresql"])
+def test_rerun_updates_what_changed_in_the_source_and_reports_it(database):
+    """Users kept working in Postfixadmin after the first import: the re-run brings their
+    changes over (through the services, audited) and says what it changed."""
+    tables, _data = rows("4", domains=2, mailboxes_per_domain=10)
+    source = mariadb_source if database == "mariadb" else postgres_source
+    with source("4", tables) as url:
+        run(url)
+        new_hash = doveadm_hash("SHA512-CRYPT", True)  # bare, as php_crypt stores it
+        execute(url, "UPDATE mailbox SET quota = %s, name = %s, active = %s, password = %s WHERE username = %s",
+                [20 * 1024000, "Renamed", False, new_hash, "user3@pfa1.example"])
+        execute(url, "UPDATE alias SET goto = %s WHERE address = %s", ["user4@pfa1.example", "sales@pfa1.example"])
+        execute(url, "UPDATE mailbox SET password = %s WHERE username = %s", [new_hash, "user5@pfa1.example"])
+        services.mailbox_set_password(mailbox=Mailbox.objects.get(address="user5@pfa1.example"),
+                                      password="set here since", acting_user=None)
+        before = counts()
+        dry = run(url, "--dry-run")
+        assert "would update      1" in dry and Mailbox.objects.get(address="user3@pfa1.example").active
+        report = run(url)
+    assert counts() == before
+    user3 = Mailbox.objects.get(address="user3@pfa1.example")
+    assert (user3.quota_bytes, user3.name, user3.active) == (20 * 1024000, "Renamed", False)
+    assert user3.password == "{SHA512-CRYPT}" + new_hash
+    assert Alias.objects.get(address="sales@pfa1.example").destinations == ["user4@pfa1.example"]
+    line = next(line for line in report.splitlines() if "user3@pfa1.example" in line)
+    assert "quota 30720000 -> 20480000 bytes" in line
+    assert "name 'User 3' -> 'Renamed'" in line and "active yes -> no" in line and "password hash replaced" in line
+    assert new_hash not in report  # a hash is never printed
+    assert "sales@pfa1.example" in report and "user4@pfa1.example" in report
+    # A password set in the panel since the first import wins over the old system's.
+    assert Mailbox.objects.get(address="user5@pfa1.example").password.startswith("{ARGON2ID}")
+    assert any("user5@pfa1.example" in line and "password_kept" in line for line in report.splitlines())
+    assert AuditEntry.objects.filter(action="mailbox.update", object_repr="user3@pfa1.example").exists()
+    assert AuditEntry.objects.filter(action="mailbox.password", object_repr="user3@pfa1.example").exists()

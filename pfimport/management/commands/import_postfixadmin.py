@@ -45,9 +45,15 @@ class Command(BaseCommand):
         out.write(f"Postfixadmin source: {label} (schema version {source.version})")
         out.write("DRY RUN: nothing was changed." if dry_run else "Imported in one transaction.")
         verb = "would create" if dry_run else "created"
+        updated = "would update" if dry_run else "updated"
         for kind, label in KINDS.items():
-            out.write(f"  {label:<14} {verb} {result.created[kind]:>6}   already present {result.present[kind]:>6}")
+            out.write(f"  {label:<14} {verb} {result.created[kind]:>6}   already present {result.present[kind]:>6}"
+                      f"   {updated} {result.updated[kind]:>6}")
         out.write(f"  quota usage rows {len(plan.usage)}")
+        if result.changes:
+            out.write(f"\nChanged in the source since the last import ({len(result.changes)}):")
+            for change in result.changes:
+                out.write(printable(f"  {change.kind:<12} {change.key:<40} {'; '.join(change.changes)}"))
         if result.notes:
             out.write(f"\nImported with an adjustment ({len(result.notes)}):")
             for note in result.notes:
@@ -60,8 +66,8 @@ class Command(BaseCommand):
         else:
             out.write("\nNo problems.")
         if result.created["admin"]:
-            out.write("\nImported admins have no password here (Postfixadmin's admin hashes are not "
-                      "Django's): set one with the panel or `manage.py changepassword`.")
+            out.write("\nImported admins log in with their Postfixadmin password (re-hashed at their first "
+                      "login); those listed above as admin_password_reset_needed were imported disabled.")
 
 
 def _redacted(url: str) -> str:
