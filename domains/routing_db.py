@@ -153,7 +153,8 @@ def _fetch(rows: Rows, domains: set[str], addresses: set[str]) -> set[str]:
 
 def _fetch_reach(rows: Rows, addresses: list[str], *, upstream: bool) -> list[str]:
     """Fetch, in one query, what the expansion of `addresses` reads and (`upstream`) the
-    addresses reaching them and what theirs reads; return `addresses` and those reaching them."""
+    addresses reaching them and what theirs reads; return `addresses` and those reaching them.
+    Takes ROUTING_LOCK (see routing_problems)."""
     # Planning this query costs more than running it, so it is a prepared statement, planned
     # once per connection (generic plan). JIT off: the planner sizes a recursive CTE
     # pessimistically (ten times its first term, per level), which puts the query past
@@ -164,10 +165,11 @@ def _fetch_reach(rows: Rows, addresses: list[str], *, upstream: bool) -> list[st
     # pooler in transaction mode hands out any server connection, and its reset query or a
     # DISCARD ALL deallocates it), and inside one transaction it stays the same session.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('jit', 'off', true), "
+        cursor.execute("SELECT pg_advisory_xact_lock(%s), set_config('jit', 'off', true), "
                        "set_config('plan_cache_mode', 'force_generic_plan', true), "
-                       "EXISTS (SELECT FROM pg_prepared_statements WHERE name = 'mailadmin_routing_reach')")
-        if not cursor.fetchone()[2]:
+                       "EXISTS (SELECT FROM pg_prepared_statements WHERE name = 'mailadmin_routing_reach')",
+                       [ROUTING_LOCK])
+        if not cursor.fetchone()[3]:
             cursor.execute(_REACH_PREPARE)
         cursor.execute("EXECUTE mailadmin_routing_reach(%s, %s)", [addresses, upstream])
         _leads, up = _store(rows, set(), cursor.fetchall())
@@ -244,14 +246,15 @@ def addresses_naming_domains(names: Iterable[str]) -> list[str]:
 def routing_problems(addresses: Iterable[str], *, upstream: bool = True) -> list[Problem]:
     """What Postfix would fail on, for `addresses` and (`upstream`) the addresses that reach them.
     For a write's check: takes ROUTING_LOCK, held until the write's transaction ends."""
-    # SECURITY: one routing write's check at a time, from here to its commit. Two writes in
-    # different domains hold different domain locks, and each would check a state without the
-    # other's uncommitted half (x -> y and y -> x, both accepted: a loop). Under READ
-    # COMMITTED, the queries after the lock see what the previous holder committed.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROUTING_LOCK])
+    # SECURITY: one routing write's check at a time, from its first query to its commit. Two
+    # writes in different domains hold different domain locks, and each would check a state
+    # without the other's uncommitted half (x -> y and y -> x, both accepted: a loop). Under
+    # READ COMMITTED, the queries after the lock see what the previous holder committed.
+    # (`_fetch_reach` takes it in its first query.)
     addresses = list(dict.fromkeys(a.lower() for a in addresses))
     if len(addresses) > BATCH_ADDRESSES:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROUTING_LOCK])
         # A batch (CSV or Postfixadmin import: thousands of new addresses) is past the one
         # query's fixed bounds, which would drop addresses from the check: load it level by
         # level, with room for MAX_AFFECTED upstream addresses beyond those given.
