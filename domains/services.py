@@ -30,8 +30,9 @@ from .models import Alias, AliasDomain, DeletedMaildir, Domain, Mailbox, QuotaUs
 from .name_claims import check_lookalike, decides_routing, require_routing_authority
 from .passwords import hash_password
 from . import routing
-from .references import (alias_domain_references, alias_references, apply_reference_plan, domain_addresses,
-                         domain_references, mailbox_references)
+from .references import (alias_domain_references, alias_references, aliases_naming_extensions,
+                         apply_reference_plan, domain_addresses, domain_references, extension_forms,
+                         mailbox_references)
 from .routing_db import addresses_naming_domains, routing_problems
 from .units import format_size
 
@@ -675,8 +676,15 @@ def mailbox_rename(*, mailbox: Mailbox, local_part: str, acting_user) -> Mailbox
     renamed, old_local = {old: new}, old.rpartition("@")[0]
     for alias_domain_name in domain.alias_domains.values_list("name", flat=True):
         renamed[f"{old_local}@{alias_domain_name}"] = f"{local_part}@{alias_domain_name}"
-    followers = Alias.objects.select_for_update().filter(Q(destinations__overlap=list(renamed)) | Q(mailbox=mailbox))
-    for alias in followers.select_related("domain").order_by("pk"):
+    followers = Alias.objects.select_for_update().filter(
+        Q(destinations__overlap=list(renamed)) | Q(mailbox=mailbox) | Q(pk__in=aliases_naming_extensions(set(renamed))))
+    followers = list(followers.select_related("domain").order_by("pk"))
+    # name+extension forms follow too (recipient_delimiter): name+lists@ becomes new+lists@.
+    for destination, (address, extension) in extension_forms(
+            {d for alias in followers for d in alias.destinations}, set(renamed)).items():
+        local, _at, domain_name = renamed[address].rpartition("@")
+        renamed[destination] = f"{local}{extension}@{domain_name}"
+    for alias in followers:
         alias_before = snapshot(alias)
         alias.destinations = list(dict.fromkeys(renamed.get(d, d) for d in alias.destinations))
         update = ["destinations", "modified"]
