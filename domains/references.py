@@ -48,19 +48,14 @@ def _forms(addresses: set[str]) -> set[str]:
 
 def aliases_naming_extensions(addresses: set[str]) -> list[int]:
     """Ids of the aliases with a destination name<recipient_delimiter>extension@domain for one
-    of `addresses` (none without a delimiter; reads every alias: the GIN index on
-    destinations only finds whole elements)."""
+    of `addresses`, and maybe others (`extension_forms` sorts them out); none without a
+    delimiter. Through the index alias_destination_stems_gin (migration 0008)."""
     delimiter = routing_settings().recipient_delimiter
     if not addresses or not delimiter:
         return []
-
-    def escape(text: str) -> str:   # LIKE's own characters, with its default escape
-        return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    patterns = [f"{escape(local)}{escape(c)}%@{escape(domain)}"
-                for local, _at, domain in (a.rpartition("@") for a in sorted(addresses)) for c in delimiter]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT a.id FROM alias a WHERE EXISTS (SELECT 1 FROM unnest(a.destinations) x "
-                       "WHERE x LIKE ANY(%s::text[]))", [patterns])
+        cursor.execute("SELECT id FROM alias WHERE alias_destination_stems(destinations) "
+                       "&& alias_destination_stems(%s::varchar[])", [sorted(addresses)])
         return [i for (i,) in cursor.fetchall()]
 
 
