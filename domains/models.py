@@ -186,6 +186,10 @@ class Alias(models.Model):
             # smtpd_sender_login_maps: which aliases deliver to this mailbox?
             GinIndex(fields=["destinations"], name="alias_destinations_gin", fastupdate=False),
             GinIndex(OpClass(Upper("address"), name="gin_trgm_ops"), name="alias_address_trgm", fastupdate=False),
+            # Deletes and renames: which aliases name this address with an extension
+            # (bob+lists@)? The function is migration 0008's.
+            GinIndex(Func(F("destinations"), function="alias_destination_stems"),
+                     name="alias_destination_stems_gin", fastupdate=False),
         ]
 
     def __str__(self) -> str:

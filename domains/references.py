@@ -1,8 +1,9 @@
 """Deletes never leave a dangling destination (issue 13, point 3).
 
 Policy: deleting a mailbox, an alias, an alias domain or a domain REMOVES the deleted
-addresses from every other alias and forwarding that names them. An alias left with no
-destination is deleted too (and its own address is then removed elsewhere, and so on); a
+addresses from every other alias and forwarding that names them (with a recipient_delimiter,
+their name+extension forms too, unless such a form is itself a mailbox or an alias). An alias
+left with no destination is deleted too (and its own address is then removed elsewhere, and so on); a
 forwarding left with none is switched off, so the mailbox receives its own mail again. The
 confirmation page lists these changes before the delete (`reference_plan`), and the audit row
 of the delete records them (`references` in `before`).
@@ -16,7 +17,9 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from .models import Alias, AliasDomain, Domain
+from .models import Alias, AliasDomain, Domain, Mailbox
+from .routing import strip_extension
+from .routing_db import routing_settings
 
 
 @dataclass
@@ -43,6 +46,35 @@ def _forms(addresses: set[str]) -> set[str]:
     return forms
 
 
+def aliases_naming_extensions(addresses: set[str]) -> list[int]:
+    """Ids of the aliases with a destination name<recipient_delimiter>extension@domain for one
+    of `addresses`, and maybe others (`extension_forms` sorts them out); none without a
+    delimiter. Through the index alias_destination_stems_gin (migration 0008)."""
+    delimiter = routing_settings().recipient_delimiter
+    if not addresses or not delimiter:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM alias WHERE alias_destination_stems(destinations) "
+                       "&& alias_destination_stems(%s::varchar[])", [sorted(addresses)])
+        return [i for (i,) in cursor.fetchall()]
+
+
+def extension_forms(destinations: set[str], addresses: set[str]) -> dict[str, tuple[str, str]]:
+    """The `destinations` that Postfix resolves through one of `addresses`, with an extension
+    (recipient_delimiter, Postfix split_addr()): {destination: (address, extension)}. One that
+    is itself a mailbox or an alias is left out: Postfix looks the full address up first."""
+    delimiter = routing_settings().recipient_delimiter
+    found = {}
+    for destination in destinations - addresses:
+        stripped = strip_extension(destination, delimiter)
+        if stripped and stripped[0] in addresses:
+            found[destination] = stripped
+    for model in (Mailbox, Alias):
+        for address in model.objects.filter(address__in=list(found)).values_list("address", flat=True):
+            found.pop(address, None)
+    return found
+
+
 def reference_plan(*, addresses: set[str] = frozenset(), domains: set[str] = frozenset(),
                    going: set[int] = frozenset(), lock: bool = False) -> list[ReferenceChange]:
     """What removing `addresses` (and every address of `domains`) does to the other aliases.
@@ -62,14 +94,17 @@ def reference_plan(*, addresses: set[str] = frozenset(), domains: set[str] = fro
                 cursor.execute("SELECT a.id FROM alias a WHERE EXISTS (SELECT 1 FROM unnest(a.destinations) x "
                                "WHERE split_part(x, '@', 2) = ANY(%s::varchar[]))", [list(frontier_domains)])
                 found += [i for (i,) in cursor.fetchall()]
+        found += aliases_naming_extensions(frontier_addresses)
         ids = [i for i in dict.fromkeys(found) if i not in going and i not in changes]
         frontier_addresses, frontier_domains = set(), set()
         queryset = Alias.objects.filter(pk__in=ids).order_by("address")
         if lock:
             queryset = queryset.select_for_update()
-        for alias in queryset:
+        aliases = list(queryset)
+        extended = extension_forms({d for alias in aliases for d in alias.destinations}, gone_addresses)
+        for alias in aliases:
             removed = [d for d in alias.destinations
-                       if d in gone_addresses or d.rpartition("@")[2] in gone_domains]
+                       if d in gone_addresses or d in extended or d.rpartition("@")[2] in gone_domains]
             kept = [d for d in alias.destinations if d not in removed]
             if alias.mailbox_id is not None and kept == [alias.address]:
                 kept = []   # a forwarding that only keeps its copy is no forwarding

@@ -9,7 +9,6 @@ nothing new.
 """
 from __future__ import annotations
 
-import weakref
 from typing import Iterable
 
 from django.conf import settings as django_settings
@@ -20,6 +19,9 @@ from .routing import AliasDomainRow, AliasRow, DomainRow, MailboxRow, Model, Pro
 # A write checks the addresses that reach the changed one; past this many it stops looking
 # (a fan-in this wide is a mailing list, not an alias chain).
 MAX_AFFECTED = 500
+# The transaction-level advisory lock every write's routing check holds (an arbitrary key:
+# the bytes of "mroutin"; pg_advisory_xact_lock takes a bigint).
+ROUTING_LOCK = int.from_bytes(b"mroutin", "big")
 # How many addresses the one-query prefetch reaches before it leaves the rest to `_converge`.
 MAX_REACH = 2000
 # More addresses than this in one check are a batch (see routing_problems).
@@ -97,12 +99,10 @@ UNION ALL SELECT 'up', address, false, false, NULL, 0, 0, NULL FROM affected
 """
 
 
-# _AFFECTED_SQL as a server-side prepared statement ($1 addresses, $2 upstream), and the
-# (psycopg) connections it is prepared on.
+# _AFFECTED_SQL as a server-side prepared statement ($1 addresses, $2 upstream).
 _REACH_PREPARE = ("PREPARE mailadmin_routing_reach(varchar[], boolean) AS "
                   + _AFFECTED_SQL.replace("%(addresses)s", "$1").replace("%(upstream)s", "$2")
                   .replace("%(domains)s", "'{}'").replace("%%", "%"))
-_prepared: weakref.WeakSet = weakref.WeakSet()
 
 
 def _store(rows: Rows, domains: set[str], result) -> tuple[set[str], list[str]]:
@@ -158,18 +158,24 @@ def _fetch(rows: Rows, domains: set[str], addresses: set[str]) -> set[str]:
 
 def _fetch_reach(rows: Rows, addresses: list[str], *, upstream: bool) -> list[str]:
     """Fetch, in one query, what the expansion of `addresses` reads and (`upstream`) the
-    addresses reaching them and what theirs reads; return `addresses` and those reaching them."""
+    addresses reaching them and what theirs reads; return `addresses` and those reaching them.
+    Takes ROUTING_LOCK (see routing_problems)."""
     # Planning this query costs more than running it, so it is a prepared statement, planned
     # once per connection (generic plan). JIT off: the planner sizes a recursive CTE
     # pessimistically (ten times its first term, per level), which puts the query past
     # jit_above_cost, and JIT compilation would then take a second or two. Both settings are
     # LOCAL: a write's check runs inside the write's transaction, and they end with it.
+    # Whether the statement exists is asked of the server, in this transaction, not remembered
+    # per client connection: the server session may not be the one it was prepared on (a
+    # pooler in transaction mode hands out any server connection, and its reset query or a
+    # DISCARD ALL deallocates it), and inside one transaction it stays the same session.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        if connection.connection not in _prepared:
-            cursor.execute(_REACH_PREPARE)   # PREPARE outlives a rollback: the session's
-            _prepared.add(connection.connection)
-        cursor.execute("SELECT set_config('jit', 'off', true), "
-                       "set_config('plan_cache_mode', 'force_generic_plan', true)")
+        cursor.execute("SELECT pg_advisory_xact_lock(%s), set_config('jit', 'off', true), "
+                       "set_config('plan_cache_mode', 'force_generic_plan', true), "
+                       "EXISTS (SELECT FROM pg_prepared_statements WHERE name = 'mailadmin_routing_reach')",
+                       [ROUTING_LOCK])
+        if not cursor.fetchone()[3]:
+            cursor.execute(_REACH_PREPARE)
         cursor.execute("EXECUTE mailadmin_routing_reach(%s, %s)", [addresses, upstream])
         _leads, up = _store(rows, set(), cursor.fetchall())
     return list(dict.fromkeys(addresses + up))[:MAX_AFFECTED]
@@ -233,18 +239,27 @@ def addresses_reaching(addresses: Iterable[str], *, limit: int = MAX_AFFECTED) -
     return found[:limit]
 
 
-def addresses_naming_domain(name: str) -> list[str]:
-    """Aliases with a destination in domain `name` (for alias-domain writes; reads every alias)."""
+def addresses_naming_domains(names: Iterable[str]) -> list[str]:
+    """Aliases (catch-alls included, as @domain) with a destination in one of the domains
+    `names` (for domain and alias-domain writes; reads every alias)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT a.address FROM alias a WHERE EXISTS (SELECT 1 FROM unnest(a.destinations) x "
-                       "WHERE split_part(x, '@', 2) = %s)", [name])
+                       "WHERE split_part(x, '@', 2) = ANY(%s::varchar[]))", [sorted(set(names))])
         return [a for (a,) in cursor.fetchall()]
 
 
 def routing_problems(addresses: Iterable[str], *, upstream: bool = True) -> list[Problem]:
-    """What Postfix would fail on, for `addresses` and (`upstream`) the addresses that reach them."""
+    """What Postfix would fail on, for `addresses` and (`upstream`) the addresses that reach them.
+    For a write's check: takes ROUTING_LOCK, held until the write's transaction ends."""
+    # SECURITY: one routing write's check at a time, from its first query to its commit. Two
+    # writes in different domains hold different domain locks, and each would check a state
+    # without the other's uncommitted half (x -> y and y -> x, both accepted: a loop). Under
+    # READ COMMITTED, the queries after the lock see what the previous holder committed.
+    # (`_fetch_reach` takes it in its first query.)
     addresses = list(dict.fromkeys(a.lower() for a in addresses))
     if len(addresses) > BATCH_ADDRESSES:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROUTING_LOCK])
         # A batch (CSV or Postfixadmin import: thousands of new addresses) is past the one
         # query's fixed bounds, which would drop addresses from the check: load it level by
         # level, with room for MAX_AFFECTED upstream addresses beyond those given.

@@ -30,9 +30,10 @@ from .models import Alias, AliasDomain, DeletedMaildir, Domain, LastLogin, Mailb
 from .name_claims import check_lookalike, decides_routing, require_routing_authority
 from .passwords import hash_password
 from . import routing
-from .references import (alias_domain_references, alias_references, apply_reference_plan, domain_references,
+from .references import (alias_domain_references, alias_references, aliases_naming_extensions,
+                         apply_reference_plan, domain_addresses, domain_references, extension_forms,
                          mailbox_references)
-from .routing_db import addresses_naming_domain, routing_problems
+from .routing_db import addresses_naming_domains, routing_problems
 # mailaccess: send-as grants follow the addresses they name (deletes and renames).
 from mailaccess.services import sender_grants_follow_rename, sender_grants_withdraw_for
 from .units import format_size
@@ -165,6 +166,12 @@ def _check_routing(addresses: Iterable[str], *, field: str | None = None, upstre
     messages = [_routing_error(problem) for problem in routing_problems(addresses, upstream=upstream)]
     if messages:
         raise ValidationError({field: messages} if field else messages)
+
+
+def _check_domain_routing(names: Iterable[str]) -> None:
+    """`_check_routing` for a write that brings the domains `names` into or out of the maps:
+    every alias (catch-alls included) naming an address of them."""
+    _check_routing([_routing_key(a) for a in addresses_naming_domains(names)])
 
 
 def _routing_key(address: str) -> str:
@@ -381,8 +388,9 @@ def domain_update(*, domain: Domain, acting_user, drop_external_forwarding: bool
     _check_domain_fits_usage(domain)
     domain.save()
     if domain.active != before["active"] or domain.backup_mx != before["backup_mx"]:
-        # The domain's addresses enter or leave the maps: what names them may now loop.
-        _check_routing([_routing_key(a) for a in addresses_naming_domain(domain.name)])
+        # The domain's addresses enter or leave the maps, and so do those of its alias domains
+        # (an alias domain of an inactive domain is not one): what names them may now loop.
+        _check_domain_routing(domain_addresses(domain))
     if domain.active != before["active"]:
         end_mailbox_sessions(domain=domain)  # SECURITY: its mail users' /me/ sessions end now
     audit_record(actor=acting_user, action="domain.update", obj=domain, domain_name=domain.name,
@@ -674,6 +682,21 @@ def _renamed_forms(domain: Domain, old: str, local_part: str) -> dict[str, str]:
     return renamed
 
 
+def _rename_followers(renamed: dict[str, str], *, also: Q = Q(pk__in=[])) -> tuple[dict[str, str], list[Alias]]:
+    """The aliases to update for a rename, locked, in pk order: those naming a renamed form or its
+    name+extension form (recipient_delimiter: name+lists@ becomes new+lists@), and `also`.
+    Returns `renamed` extended with the extension forms found, and the aliases."""
+    followers = list(Alias.objects.select_for_update().filter(
+        Q(destinations__overlap=list(renamed)) | also | Q(pk__in=aliases_naming_extensions(set(renamed))))
+        .select_related("domain").order_by("pk"))
+    renamed = dict(renamed)
+    for destination, (address, extension) in extension_forms(
+            {d for alias in followers for d in alias.destinations}, set(renamed)).items():
+        local, _at, domain_name = renamed[address].rpartition("@")
+        renamed[destination] = f"{local}{extension}@{domain_name}"
+    return renamed, followers
+
+
 @transaction.atomic
 def mailbox_rename(*, mailbox: Mailbox, local_part: str, acting_user) -> Mailbox:
     """Give the mailbox a new address in its domain. The maildir path stays as it is, so no
@@ -699,9 +722,8 @@ def mailbox_rename(*, mailbox: Mailbox, local_part: str, acting_user) -> Mailbox
                  object_repr=new, before=before, after=snapshot(mailbox))
     # The old name in the domain and in each of its alias domains (name@alias-domain reached
     # the mailbox too): every destination naming one follows to the same form of the new name.
-    renamed = _renamed_forms(domain, old, local_part)
-    followers = Alias.objects.select_for_update().filter(Q(destinations__overlap=list(renamed)) | Q(mailbox=mailbox))
-    for alias in followers.select_related("domain").order_by("pk"):
+    renamed, followers = _rename_followers(_renamed_forms(domain, old, local_part), also=Q(mailbox=mailbox))
+    for alias in followers:
         alias_before = snapshot(alias)
         alias.destinations = list(dict.fromkeys(renamed.get(d, d) for d in alias.destinations))
         update = ["destinations", "modified"]
@@ -981,9 +1003,8 @@ def alias_rename(*, alias: Alias, local_part: str, acting_user) -> Alias:
                  before=before, after=snapshot(alias))
     # The old address is free for reuse: its send-as grants move with the alias, as a mailbox's do.
     sender_grants_follow_rename(old=old, new=new, acting_user=acting_user)   # mailaccess
-    renamed = _renamed_forms(domain, old, local_part)
-    for follower in (Alias.objects.select_for_update().filter(destinations__overlap=list(renamed))
-                     .select_related("domain").order_by("pk")):
+    renamed, followers = _rename_followers(_renamed_forms(domain, old, local_part))
+    for follower in followers:
         follower_before = snapshot(follower)
         follower.destinations = list(dict.fromkeys(renamed.get(d, d) for d in follower.destinations))
         follower.save(update_fields=["destinations", "modified"])
@@ -1057,7 +1078,7 @@ def alias_domain_create(*, name: str, target: Domain, acting_user, active: bool 
     alias_domain = AliasDomain(name=name, target=target, active=active and authority, approved=authority)
     _full_clean(alias_domain)
     alias_domain.save()
-    _check_routing(addresses_naming_domain(name))
+    _check_domain_routing([name])
     audit_record(actor=acting_user, action="aliasdomain.create" if authority else "aliasdomain.request",
                  obj=alias_domain, domain_name=target.name, after=snapshot(alias_domain))
     return alias_domain
@@ -1077,7 +1098,7 @@ def alias_domain_approve(*, alias_domain: AliasDomain, acting_user, allow_lookal
     alias_domain.approved = True
     alias_domain.active = True
     alias_domain.save(update_fields=["approved", "active", "modified"])
-    _check_routing(addresses_naming_domain(alias_domain.name))
+    _check_domain_routing([alias_domain.name])
     audit_record(actor=acting_user, action="aliasdomain.approve", obj=alias_domain,
                  domain_name=alias_domain.target.name, before=before, after=snapshot(alias_domain))
     return alias_domain
@@ -1106,7 +1127,7 @@ def alias_domain_set_active(*, alias_domain: AliasDomain, active: bool, acting_u
                                                        acting_user=acting_user):   # mailaccess
                 before["sender_grants"] = withdrawn
     alias_domain.save(update_fields=["active", "approved", "modified"])
-    _check_routing(addresses_naming_domain(alias_domain.name))
+    _check_domain_routing([alias_domain.name])
     audit_record(actor=acting_user, action="aliasdomain.update", obj=alias_domain,
                  domain_name=alias_domain.target.name, before=before, after=snapshot(alias_domain))
     return alias_domain

@@ -3,7 +3,7 @@ import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 
 from domains import services
 from domains.models import Alias, AliasDomain, Domain, Mailbox
@@ -91,3 +91,43 @@ def test_domain_and_alias_domain_of_the_same_name_at_once_only_one_wins():
     assert sum(isinstance(r, (Domain, AliasDomain)) for r in results) == 1
     assert Domain.objects.filter(name="contested.example").count() + \
         AliasDomain.objects.filter(name="contested.example").count() == 1
+
+
+def test_two_aliases_naming_each_other_from_two_domains_at_once_cannot_both_commit():
+    # Each write locks its own domain only; without a lock shared by routing writes, each
+    # checks a state without the other's uncommitted alias, and both commit a loop.
+    one = services.domain_create(name="one.example", acting_user=None)
+    two = services.domain_create(name="two.example", acting_user=None)
+    first_written, second_done = threading.Event(), threading.Event()
+    errors: dict = {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                services.alias_create(domain=one, local_part="x", destinations=["y@two.example"], acting_user=None)
+                first_written.set()
+                second_done.wait(3)   # with the lock, the second write waits for this commit
+        except Exception as exc:  # collected and asserted on below
+            errors["first"] = exc
+        finally:
+            connection.close()
+
+    def second():
+        first_written.wait(10)
+        try:
+            services.alias_create(domain=two, local_part="y", destinations=["x@one.example"], acting_user=None)
+        except Exception as exc:  # collected and asserted on below
+            errors["second"] = exc
+        finally:
+            second_done.set()
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert "first" not in errors
+    assert isinstance(errors.get("second"), ValidationError) and "loop" in str(errors["second"])
+    assert list(Alias.objects.filter(address__in=["x@one.example", "y@two.example"])
+                .values_list("address", flat=True)) == ["x@one.example"]
