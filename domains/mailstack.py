@@ -538,8 +538,11 @@ userdb {{
 mail_location = maildir:~/Maildir
 first_valid_uid = {int(options.uid)}
 mail_plugins = $mail_plugins quota
+# Each protocol block names quota again: inside a protocol an admin configured earlier (e.g.
+# `mail_plugins = $mail_plugins sieve` in conf.d/20-lmtp.conf), $mail_plugins is that filter's
+# value, which the global line above does not reach. Dovecot drops repeated names.
 protocol imap {{
-  mail_plugins = $mail_plugins imap_quota last_login
+  mail_plugins = $mail_plugins quota imap_quota last_login
 }}
 dict {{
   quota = pgsql:{dict_conf}
@@ -825,11 +828,11 @@ def render_dovecot_vacation_lastlogin_snippet(dovecot_dir: Path) -> str:
 # Vacation replies: Sieve at LMTP delivery, the script read from the panel's database
 # (view vacation_sieve) through the dict proxy; compiled scripts are cached in ~/.sieve-bin.
 protocol lmtp {{
-  mail_plugins = $mail_plugins sieve
+  mail_plugins = $mail_plugins quota sieve
 }}
 # Last login: IMAP and POP3 logins write Unix time (seconds) into the panel's last_login table.
 protocol pop3 {{
-  mail_plugins = $mail_plugins last_login
+  mail_plugins = $mail_plugins quota last_login
 }}
 dict {{
   sieve = pgsql:{dovecot_dir / SIEVE_DICT_FILE}

@@ -261,3 +261,28 @@ def test_role_passwords_come_from_the_environment_not_the_command_line(tmp_path,
     call_command("mailconfig", out=str(tmp_path), vmail_group="vmail", dovecot_version="2.4",
                  reader_password="opt-Reader-7")
     assert "password = opt-Reader-7" in (tmp_path / "postfix" / "virtual_mailbox_maps.cf").read_text()
+
+
+def test_an_admins_own_protocol_plugins_keep_our_quota_on_dovecot_23(tmp_path):
+    """Pigeonhole's usual setup, `mail_plugins = $mail_plugins sieve` in conf.d/20-lmtp.conf,
+    comes before our include: in that filter $mail_plugins is the filter's own value, so a global
+    `quota` never reached LMTP (no quota check at RCPT, no usage update). Debian 12's stock
+    /etc/dovecot, that one line edited, then our snippet, read back by the real doveconf."""
+    import shutil
+    import subprocess
+
+    conf = tmp_path / "dovecot"
+    shutil.copytree("/etc/dovecot", conf)
+    for path in [conf / "dovecot.conf", *(conf / "conf.d").glob("*")]:
+        path.write_text(path.read_text().replace("/etc/dovecot", str(conf)))
+    lmtp = conf / "conf.d" / "20-lmtp.conf"
+    lmtp.write_text(lmtp.read_text().replace("#mail_plugins = $mail_plugins", "mail_plugins = $mail_plugins sieve"))
+    call_command("mailconfig", out=str(tmp_path / "generated"), reader_password="r", quota_password="q",
+                 mail_root="/srv/vmail", dovecot_version="2.3", uid=5000, gid=5000, vmail_group="mail")
+    with open(conf / "dovecot.conf", "a") as main:
+        main.write(f"!include {tmp_path}/generated/dovecot/conf.snippet\n")
+    for protocol, wanted in (("lmtp", {"quota", "sieve"}), ("imap", {"quota", "imap_quota", "last_login"}),
+                             ("pop3", {"quota", "last_login"})):
+        shown = subprocess.run(["doveconf", "-c", str(conf / "dovecot.conf"), "-f", f"protocol={protocol}",
+                                "-h", "mail_plugins"], capture_output=True, text=True, timeout=60)
+        assert wanted <= set(shown.stdout.split()), (protocol, shown.stdout, shown.stderr)
