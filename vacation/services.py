@@ -19,6 +19,12 @@ def _normalized_body(body: str) -> str:
     return body.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _script(vacation: Vacation, mailbox: Mailbox) -> str:
+    return vacation_script(VacationRule(
+        from_address=mailbox.address, subject=vacation.subject, body=vacation.body, days=vacation.days,
+        first_day=vacation.first_day, last_day=vacation.last_day))
+
+
 @transaction.atomic
 def vacation_set(*, mailbox: Mailbox, active: bool, subject: str, body: str,
                  first_day: datetime.date | None = None, last_day: datetime.date | None = None,
@@ -39,9 +45,7 @@ def vacation_set(*, mailbox: Mailbox, active: bool, subject: str, body: str,
     if first_day and last_day and last_day < first_day:
         raise ValidationError({"last_day": ValidationError(_("The last day cannot come before the first."),
                                                            code="last_before_first")})
-    vacation.script = vacation_script(VacationRule(
-        from_address=mailbox.address, subject=vacation.subject, body=vacation.body, days=vacation.days,
-        first_day=first_day, last_day=last_day))
+    vacation.script = _script(vacation, mailbox)
     vacation.save()
     audit_record(actor=acting_user, action="vacation.set", obj=mailbox, object_type="vacation",
                  domain_name=mailbox.domain.name, before=before, after=snapshot(vacation, exclude=("script",)))
@@ -60,3 +64,14 @@ def vacation_switch_off(*, mailbox: Mailbox, acting_user) -> Vacation | None:
     audit_record(actor=acting_user, action="vacation.off", obj=mailbox, object_type="vacation",
                  domain_name=mailbox.domain.name, before={"active": True}, after={"active": False})
     return vacation
+
+
+@transaction.atomic
+def vacation_follow_rename(*, mailbox: Mailbox) -> None:
+    """Regenerate `mailbox`'s Sieve script after its address changed (domains.services.mailbox_rename),
+    so the reply's `:from` is the new address: the old one may be given to another mailbox or
+    alias, and the replies would then speak for its new owner. Not audited (the rename is)."""
+    vacation = Vacation.objects.select_for_update().filter(mailbox=mailbox).first()
+    if vacation is not None:
+        vacation.script = _script(vacation, mailbox)
+        vacation.save(update_fields=["script", "modified"])
