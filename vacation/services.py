@@ -9,14 +9,34 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record, snapshot
 from domains.models import Mailbox
+from domains.text import validate_plain_text
 
-from .models import Vacation
+from .models import BODY_MAX_LENGTH, Vacation
 from .sieve import VacationRule, vacation_script
 
 
 def _normalized_body(body: str) -> str:
     # One line-break convention in the table; sieve.quote() writes CRLF into the script.
     return body.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _check_text(subject: str, body: str) -> None:
+    # Before full_clean(): its CHECK-constraint queries cannot even send NUL or a lone surrogate
+    # (a non-UTF-8 byte in a CLI argument) to PostgreSQL, and TextField's max_length binds forms only.
+    errors = {}
+    for field, value in (("subject", subject), ("body", body.replace("\n", "").replace("\t", ""))):
+        try:
+            value.encode("utf-8")
+            validate_plain_text(value)
+        except UnicodeEncodeError:
+            errors[field] = ValidationError(_("This text is not valid UTF-8."), code="invalid_text")
+        except ValidationError as exc:
+            errors[field] = exc
+    if "body" not in errors and len(body) > BODY_MAX_LENGTH:
+        errors["body"] = ValidationError(_("The message is at most %(max)s characters long."),
+                                         code="max_length", params={"max": BODY_MAX_LENGTH})
+    if errors:
+        raise ValidationError(errors)
 
 
 def _script(vacation: Vacation, mailbox: Mailbox) -> str:
@@ -33,13 +53,15 @@ def vacation_set(*, mailbox: Mailbox, active: bool, subject: str, body: str,
     the reply comes from the mailbox's own address, to each sender at most once per `days`
     (1 to 60), between `first_day` and `last_day` inclusive (None = open-ended) when `active`.
     Audited as vacation.set. Raises ValidationError (per field) for a subject with a line
-    break, a control character, days out of range, or a last day before the first."""
+    break, a control character, text that is not UTF-8, a message over BODY_MAX_LENGTH
+    characters, days out of range, or a last day before the first."""
     mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
     vacation = Vacation.objects.select_for_update().filter(mailbox=mailbox).first()
     before = snapshot(vacation, exclude=("script",)) if vacation else None
     vacation = vacation or Vacation(mailbox=mailbox)
     vacation.active, vacation.subject, vacation.body = bool(active), subject.strip(), _normalized_body(body)
     vacation.first_day, vacation.last_day, vacation.days = first_day, last_day, days
+    _check_text(vacation.subject, vacation.body)
     vacation.script = "-"   # full_clean() must see the other fields' errors first
     vacation.full_clean()
     if first_day and last_day and last_day < first_day:
