@@ -211,7 +211,7 @@ DOVECOT_APP_PASSWORD_QUERY = _APP_PASSWORD_QUERY.format(hashed="%{sha256:passwor
 DOVECOT24_APP_PASSWORD_QUERY = _APP_PASSWORD_QUERY.format(
     hashed="%{password | sha256 | hexlify}", user="%{user}", service="%{protocol}")
 
-# Tables each read-only role may SELECT; the quota role writes quota_usage only.
+# Tables each read-only role may SELECT; the quota role writes the tables of QUOTA_TABLES.
 READER_TABLES = ["domain", "mailbox", "alias", "alias_domain"]
 # mailaccess: app passwords (Dovecot) and send-as grants (Postfix).
 READER_TABLES += ["app_password", "sender_grant"]

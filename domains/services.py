@@ -36,6 +36,7 @@ from .references import (alias_domain_references, alias_references, aliases_nami
 from .routing_db import addresses_naming_domains, routing_problems
 # mailaccess: send-as grants follow the addresses they name (deletes and renames).
 from mailaccess.services import sender_grants_follow_rename, sender_grants_withdraw_for
+from vacation.services import vacation_follow_rename
 from .units import format_size
 
 DOMAIN_EDITABLE_FIELDS = {
@@ -718,6 +719,7 @@ def mailbox_rename(*, mailbox: Mailbox, local_part: str, acting_user) -> Mailbox
     QuotaUsage.objects.filter(mailbox_id=old).update(mailbox_id=new)
     LastLogin.objects.filter(mailbox_id=old).update(mailbox_id=new)   # the same, for Dovecot's last_login
     sender_grants_follow_rename(old=old, new=new, acting_user=acting_user)   # mailaccess
+    vacation_follow_rename(mailbox=mailbox)   # the reply's :from is the address
     audit_record(actor=acting_user, action="mailbox.rename", obj=mailbox, domain_name=domain.name,
                  object_repr=new, before=before, after=snapshot(mailbox))
     # The old name in the domain and in each of its alias domains (name@alias-domain reached

@@ -143,3 +143,18 @@ def test_two_mailboxes_on_vacation_do_not_loop(mail_stack, world):
     time.sleep(3)
     assert len(mail_stack.messages("john@example.org")) == 1
     assert len(mail_stack.messages("alice@example.org")) == 1
+
+
+def test_renamed_mailbox_replies_from_its_new_address_and_never_to_itself(mail_stack, world):
+    set_vacation(world["john"])
+    services.mailbox_rename(mailbox=world["john"], local_part="jon", acting_user=None)
+    # The user's own address, forged as the sender, and a system sender: never answered.
+    send(mail_stack, "jon@example.org", envelope_from="jon@example.org", subject="me")
+    send(mail_stack, "jon@example.org", envelope_from="MAILER-DAEMON@example.net", subject="daemon")
+    send(mail_stack, "jon@example.org", envelope_from="alice@example.org", subject="first")
+    mail_stack.wait_for_mail("jon@example.org", 3)
+    (reply_file,) = mail_stack.wait_for_mail("alice@example.org", 1)
+    time.sleep(2)
+    reply = email.message_from_bytes(reply_file.read_bytes(), policy=email.policy.default)
+    assert reply["From"].addresses[0].addr_spec == "jon@example.org"
+    assert len(mail_stack.messages("jon@example.org")) == 3   # no reply to itself landed here

@@ -43,7 +43,7 @@ def ensure_role(cursor, role: str, password: str, *, select: list[str], write: l
 
 class Command(BaseCommand):
     help = ("Create or update the database roles for Postfix/Dovecot auth (SELECT on the mail tables) "
-            "and for Dovecot's quota dict (writes quota_usage only).")
+            "and for Dovecot's dicts (writes quota_usage and last_login; reads vacation_sieve).")
 
     def add_arguments(self, parser):
         parser.add_argument("--reader-role", default="mailreader")
