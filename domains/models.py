@@ -103,7 +103,7 @@ class Mailbox(models.Model):
     active = models.BooleanField(_("active"), default=True)
     password_changed = models.DateTimeField(_("password changed"), null=True, blank=True)
     # Copied from last_login (Dovecot's writes) by the trigger last_login_to_mailbox, so the lists
-    # sort and filter on an index of this table (migration 0008); NULL = no login recorded.
+    # sort and filter on an index of this table (migration 0007); NULL = no login recorded.
     last_login_at = models.DateTimeField(_("last login"), null=True, blank=True, editable=False)
     created = models.DateTimeField(_("created"), auto_now_add=True)
     modified = models.DateTimeField(_("modified"), auto_now=True)

@@ -304,7 +304,7 @@ def unserved_addresses(mailbox_model=Mailbox, alias_model=Alias, local_part_re: 
                        alias_address_re: str | None = None) -> list[tuple[str, str]]:
     """[("mailbox" | "alias", address)], sorted, for every mailbox and named alias whose address
     name is outside the set the whole stack serves (models.LOCAL_PART_SQL_RE, docs/mailstack.md):
-    rows from before that rule, which migration domains 0008 must not meet. Forwardings carry
+    rows from before that rule, which migration domains 0009 must not meet. Forwardings carry
     their mailbox's address and are left to it. A migration passes its historical models and
     its own copy of the two regular expressions (PostgreSQL `~` syntax)."""
     from .models import ALIAS_ADDRESS_SQL_RE, LOCAL_PART_SQL_RE

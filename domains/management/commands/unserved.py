@@ -8,7 +8,7 @@ from domains.models import Alias, Mailbox
 
 class Command(BaseCommand):
     help = ("List the mailboxes and aliases whose address name is outside what Postfix and Dovecot serve "
-            "(a-z 0-9 . _ -; docs/mailstack.md), which migration domains 0008 refuses to constrain; "
+            "(a-z 0-9 . _ -; docs/mailstack.md), which migration domains 0009 refuses to constrain; "
             "--rename ADDRESS NEW_NAME gives one of them a served name (the aliases naming it follow).")
 
     def add_arguments(self, parser):

@@ -1,4 +1,4 @@
-"""Migration domains 0008 on a database from before it, holding address names the stack cannot serve:
+"""Migration domains 0009 on a database from before it, holding address names the stack cannot serve:
 it refuses cleanly, changes nothing, names every address and the fix; after `manage.py unserved
 --rename`, the same upgrade goes through."""
 import io
@@ -10,10 +10,10 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# Everything of this release but the constraint: what `migrate` has applied when 0008 refuses.
-BEFORE = [("domains", "0007_last_login"), ("mailaccess", "0001_app_passwords_and_sender_grants"),
+# Everything of this release but the constraint: what `migrate` has applied when 0009 refuses.
+BEFORE = [("domains", "0008_alias_destination_stems"), ("mailaccess", "0001_app_passwords_and_sender_grants"),
           ("vacation", "0001_initial")]
-TARGET = ("domains", "0008_local_parts_the_stack_serves")
+TARGET = ("domains", "0009_local_parts_the_stack_serves")
 
 
 def constraint_names(table: str) -> set[str]:
@@ -23,7 +23,7 @@ def constraint_names(table: str) -> set[str]:
 
 @pytest.fixture
 def old_database():
-    """The schema before 0008, with the rows an older panel accepted; the full schema again afterwards."""
+    """The schema before 0009, with the rows an older panel accepted; the full schema again afterwards."""
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     apps = executor.loader.project_state(BEFORE).apps
@@ -49,7 +49,7 @@ def test_upgrade_refuses_listing_unserved_addresses_then_passes_after_renames(ol
         assert line in message
     assert "ok.name" not in message and "team@" not in message
     assert "python manage.py unserved --rename '-dash@old.example' NEW_NAME" in message
-    # Nothing changed: 0008 is not recorded and the old constraint set is intact.
+    # Nothing changed: 0009 is not recorded and the old constraint set is intact.
     assert TARGET not in MigrationExecutor(connection).loader.applied_migrations
     assert "alias_local_part_served" not in constraint_names("alias")
 

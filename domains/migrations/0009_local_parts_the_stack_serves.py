@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
     # Last of the upgrade: when it refuses, every other table and column of this release exists,
     # so `manage.py unserved --rename` (the fix it names) runs on the schema the code expects.
     dependencies = [
-        ('domains', '0007_last_login'),
+        ('domains', '0008_alias_destination_stems'),
         ('mailaccess', '0001_app_passwords_and_sender_grants'),
         ('vacation', '0001_initial'),
     ]

@@ -22,7 +22,7 @@ END $$
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('domains', '0008_local_parts_the_stack_serves'),
+        ('domains', '0007_last_login'),
     ]
 
     operations = [
