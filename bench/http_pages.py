@@ -25,6 +25,7 @@ extra request at login, not part of any page.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import http.cookies
 import os
@@ -138,12 +139,13 @@ def pages(ids: dict[str, str]) -> list[tuple[str, str, bytes]]:
 class Panel:
     """One gunicorn serving one checkout, with a logged-in client."""
 
-    def __init__(self, code: Path, env: dict, workers: int, log: Path):
+    def __init__(self, code: Path, env: dict, workers: int, log: Path, threads: int | None = None):
         self.code = code
         self.port = free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "mailadmin.wsgi", "--config", str(code / "gunicorn.conf.py"),
-             "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)],
+             "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
+             *(["--threads", str(threads)] if threads else [])],
             cwd=code, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
         self.client = Client(self.port)
         for _ in range(300):
@@ -193,35 +195,7 @@ def main() -> None:
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))  # still stop gunicorn and PostgreSQL
     codes = [ROOT] + ([args.baseline.resolve()] if args.baseline else [])
-
-    pg_dir = Path(tempfile.mkdtemp(prefix="mailadmin-http-bench-", dir="/tmp"))
-    pg_dir.chmod(0o755)
-    database_url = run([str(ROOT / "bin" / "pg-cluster"), "start", str(pg_dir), str(free_port())],
-                       dict(os.environ, PG_FSYNC="off"), ROOT).strip()
-    env = dict(os.environ, DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="mailadmin.settings",
-               DJANGO_DEBUG="0", DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-               DJANGO_ALLOWED_HOSTS="127.0.0.1", MAILADMIN_REQUIRE_2FA_FOR_SUPERADMINS="0",
-               MAILADMIN_LOG_FORMAT="plain", GUNICORN_ACCESS_LOG="")
-    envs = [dict(env, PYTHONPATH=str(code), MAILADMIN_STATIC_ROOT=str(pg_dir / f"static{n}"))
-            for n, code in enumerate(codes)]
-    panels: list[Panel] = []
-    try:
-        python = sys.executable
-        # This checkout's schema: the newest (a baseline without its migrations serves it too).
-        run([python, "manage.py", "migrate", "--no-input", "-v", "0"], envs[0], ROOT)
-        print("seeded:", run([python, "-c", "from bench.seed import seed; print(seed(1000, 100_000, 20_000))"],
-                             envs[0], ROOT).strip(), flush=True)
-        run([python, "-c", "from bench.part_b_pages import seed_audit; seed_audit()"], envs[0], ROOT)
-        run([python, "manage.py", "shell", "-c", "from accounts.services import admin_create; "
-             f"admin_create(username='bench', password='{PASSWORD}', role='superadmin', acting_user=None)"],
-            envs[0], ROOT)
-        run(["psql", database_url, "-q", "-c", "VACUUM ANALYZE"], env, ROOT)
-        ids = {"big": run(["psql", database_url, "-At", "-c",
-                           "SELECT id FROM domain WHERE name = 'big.bench.example'"], env, ROOT).strip()}
-        for n, code in enumerate(codes):
-            run([python, "manage.py", "collectstatic", "--no-input", "-v", "0"], envs[n], code)
-            panels.append(Panel(code, envs[n], args.workers, pg_dir / f"gunicorn{n}.log"))
-
+    with seeded_panels(codes, args.workers) as (panels, ids):
         names = ["this", "baseline"][:len(panels)]
         print(f"gunicorn {args.workers} workers each, {args.warmup} warm-up + {args.runs} timed requests per page,"
               " a new connection each" + (", alternating between the two checkouts" if len(panels) > 1 else ""))
@@ -251,6 +225,42 @@ def main() -> None:
                     peak = [memory_kib(pid, "VmHWM") // 1024 for pid in worker_pids(panel.process.pid)]
                     print(f"  {name}: workers' RSS before the CSV runs {sorted(v // 1024 for v in before.values())}"
                           f" MiB, peak (VmHWM) after {sorted(peak)} MiB")
+
+
+@contextlib.contextmanager
+def seeded_panels(codes: list[Path], workers: int, threads: int | None = None):
+    """A private PostgreSQL cluster, migrated and seeded (bench/seed.py: 1,000 domains, 100,000
+    mailboxes, 20,000 in big.bench.example; 200,000 audit entries; the superadmin `bench`), and
+    one gunicorn per checkout in `codes` (production settings, collected static files), each with
+    a logged-in Client. Yields (panels, {"big": pk of big.bench.example}); stops everything after."""
+    pg_dir = Path(tempfile.mkdtemp(prefix="mailadmin-http-bench-", dir="/tmp"))
+    pg_dir.chmod(0o755)
+    database_url = run([str(ROOT / "bin" / "pg-cluster"), "start", str(pg_dir), str(free_port())],
+                       dict(os.environ, PG_FSYNC="off"), ROOT).strip()
+    env = dict(os.environ, DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="mailadmin.settings",
+               DJANGO_DEBUG="0", DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+               DJANGO_ALLOWED_HOSTS="127.0.0.1", MAILADMIN_REQUIRE_2FA_FOR_SUPERADMINS="0",
+               MAILADMIN_LOG_FORMAT="plain", GUNICORN_ACCESS_LOG="")
+    envs = [dict(env, PYTHONPATH=str(code), MAILADMIN_STATIC_ROOT=str(pg_dir / f"static{n}"))
+            for n, code in enumerate(codes)]
+    panels: list[Panel] = []
+    try:
+        python = sys.executable
+        # This checkout's schema: the newest (a baseline without its migrations serves it too).
+        run([python, "manage.py", "migrate", "--no-input", "-v", "0"], envs[0], ROOT)
+        print("seeded:", run([python, "-c", "from bench.seed import seed; print(seed(1000, 100_000, 20_000))"],
+                             envs[0], ROOT).strip(), flush=True)
+        run([python, "-c", "from bench.part_b_pages import seed_audit; seed_audit()"], envs[0], ROOT)
+        run([python, "manage.py", "shell", "-c", "from accounts.services import admin_create; "
+             f"admin_create(username='bench', password='{PASSWORD}', role='superadmin', acting_user=None)"],
+            envs[0], ROOT)
+        run(["psql", database_url, "-q", "-c", "VACUUM ANALYZE"], env, ROOT)
+        ids = {"big": run(["psql", database_url, "-At", "-c",
+                           "SELECT id FROM domain WHERE name = 'big.bench.example'"], env, ROOT).strip()}
+        for n, code in enumerate(codes):
+            run([python, "manage.py", "collectstatic", "--no-input", "-v", "0"], envs[n], code)
+            panels.append(Panel(code, envs[n], workers, pg_dir / f"gunicorn{n}.log", threads))
+        yield panels, ids
     finally:
         for panel in panels:
             panel.stop()

@@ -167,13 +167,18 @@ def mailbox_list(request: HttpRequest, domain_pk: int | None = None) -> HttpResp
     mailboxes = selectors.mailbox_list(request.user, domain=domain, query=query,
                                        active=ACTIVE_FILTERS.get(active_filter), sort=sort, idle_days=idle_days)
     page = paginate(request, mailboxes)
+    usage = None
+    if domain is not None:
+        # Unfiltered, the page count is the domain's mailbox count: one COUNT(*) over its
+        # 20,000 rows rather than two.
+        unfiltered = not (query or idle_days or ACTIVE_FILTERS.get(active_filter) is not None)
+        usage = selectors.mailbox_usage(domain, page.paginator.count if unfiltered else None)
     template = "domains/mailbox_list.html"
     if request.htmx and request.htmx.target == "mailbox-table":
         template += "#mailbox-table"
     return render(request, template, {"domain": domain, "page": page, "query": query,
                                       "active_filter": active_filter, "sort": sort, "idle_filter": idle_filter,
-                                      "usage": selectors.mailbox_usage(domain) if domain else None,
-                                      "bulk_actions": action_choices("mailbox")})
+                                      "usage": usage, "bulk_actions": action_choices("mailbox")})
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,5 +1,13 @@
 """Small template helpers of the panel's pages."""
+from functools import lru_cache
+
 from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from domains.effects import deactivation_warning as _deactivation_warning
 from domains.http import PAGE_SIZES
@@ -17,3 +25,45 @@ def deactivation_warning(obj) -> str:
 def page_size_choices() -> tuple[int, ...]:
     """{% page_size_choices as page_sizes %}: the rows-per-page an admin may pick."""
     return PAGE_SIZES
+
+
+@register.simple_tag
+def last_login(when) -> str:
+    """{% last_login mailbox.last_login_at %}: a mailbox's last IMAP/POP3 login (from Dovecot's
+    last_login plugin) as a <time> in the current time zone and locale, or "never". What
+    {{ when|date:... }} would give, built here because it sits in every row of the mailbox
+    list, where an {% include %} per row cost more than the rest of the cell."""
+    if not when:
+        return format_html('<span class="muted small">{}</span>', _("never"))
+    when = timezone.localtime(when)
+    return format_html('<time datetime="{}" title="{}">{}</time>', date_format(when, "c"),
+                       date_format(when, "DATETIME_FORMAT"), date_format(when, "SHORT_DATETIME_FORMAT"))
+
+
+# The fixed words of a long table's rows, translated once per language rather than once per
+# row: a 25-row mailbox table asked gettext for them 200 times, a sixth of its rendering.
+ROW_LABELS = {
+    "mailbox": {"used": gettext_lazy("Used"), "quota": gettext_lazy("Quota"),
+                "last_login": gettext_lazy("Last login"), "no_mail_yet": gettext_lazy("no mail yet"),
+                "unlimited": gettext_lazy("unlimited"), "password": gettext_lazy("Password"),
+                "forwarding": gettext_lazy("Forwarding"), "delete": gettext_lazy("Delete")},
+    "domain": {"backup_mx": gettext_lazy("backup MX"), "mailboxes": gettext_lazy("Mailboxes"),
+               "aliases": gettext_lazy("Aliases"), "quota": gettext_lazy("Quota"), "active": gettext_lazy("Active"),
+               "inactive": gettext_lazy("Inactive")},
+    "alias": {"catchall": gettext_lazy("catch-all"), "edit": gettext_lazy("Edit"), "delete": gettext_lazy("Delete")},
+    "usage": {"used": gettext_lazy("Used"), "messages": gettext_lazy("Messages"), "quota": gettext_lazy("Quota"),
+              "unlimited": gettext_lazy("unlimited"), "fullness": gettext_lazy("Fullness"),
+              "last_update": gettext_lazy("Last update"), "no_mail_yet": gettext_lazy("no mail yet")},
+}
+
+
+@lru_cache(maxsize=32)
+def _row_labels(kind: str, language: str | None) -> dict[str, str]:
+    with translation.override(language):
+        return {name: str(label) for name, label in ROW_LABELS[kind].items()}
+
+
+@register.simple_tag
+def row_labels(kind: str) -> dict[str, str]:
+    """{% row_labels "mailbox" as t %}: ROW_LABELS[kind] in the current language, {{ t.used }}."""
+    return _row_labels(kind, translation.get_language())

@@ -1,8 +1,7 @@
 """Server-side charts of mailbox fullness: inline SVG, no script, no style attributes."""
 from django import template
-from django.core.cache import cache
 
-from quota.selectors import fullness_histogram, top_fullest
+from quota.selectors import usage_overview
 
 register = template.Library()
 
@@ -11,16 +10,18 @@ GAP = 6
 CHART_HEIGHT = 120
 
 
+def _overview(context, domain) -> dict:
+    # The histogram and the top list of a page come from one cached overview, read once per request.
+    request = context["request"]
+    memo = request.__dict__.setdefault("_usage_overviews", {})
+    if getattr(domain, "pk", None) not in memo:
+        memo[getattr(domain, "pk", None)] = usage_overview(request.user, domain)
+    return memo[getattr(domain, "pk", None)]
+
+
 @register.inclusion_tag("quota/components/fullness_histogram.html", takes_context=True)
 def fullness_histogram_chart(context, domain=None):
-    user = context["request"].user
-    # Cached like the dashboard totals: the histogram aggregates every usage row of the scope.
-    scope = "all" if getattr(user, "is_superadmin", False) else f"admin:{user.pk}"
-    key = f"histogram:{scope}:{getattr(domain, 'pk', '')}"
-    counts = cache.get(key)
-    if counts is None:
-        counts = fullness_histogram(user, domain)
-        cache.set(key, counts, 30)
+    counts = _overview(context, domain)["histogram"]
     labels = [f"{i * 10}–{i * 10 + 10} %" for i in range(10)] + ["≥ 100 %"]
     values = [counts[f"b{i}"] for i in range(10)] + [counts["over"]]
     peak = max(values) or 1
@@ -34,8 +35,9 @@ def fullness_histogram_chart(context, domain=None):
 
 
 @register.inclusion_tag("quota/components/top_fullest.html", takes_context=True)
-def top_fullest_table(context, domain=None, limit=10):
-    return {"rows": top_fullest(context["request"].user, domain, limit)}
+def top_fullest_table(context, domain=None):
+    """The ten fullest mailboxes of the scope or domain: [{"address", "fill_ratio"}]."""
+    return {"rows": _overview(context, domain)["top"]}
 
 
 @register.filter

@@ -242,3 +242,34 @@ def test_the_getting_started_card_goes_as_soon_as_there_is_a_domain(client, supe
     assert "Getting started" in client.get("/").content.decode()  # the totals are now cached
     DomainFactory()
     assert "Getting started" not in client.get("/").content.decode()
+
+
+def test_row_labels_follow_the_language_on_pages_and_swapped_rows(world):
+    """The rows' fixed words are translated once per language (templatetags/panel.py
+    row_labels), in the page and in a row swapped in alone by htmx."""
+    client = world.client("superadmin")
+    french = {"HTTP_ACCEPT_LANGUAGE": "fr"}
+    body = client.get(reverse("domains:domain-mailbox-list", args=[world.domain.pk]), **french).content.decode()
+    assert 'data-label="Utilisé"' in body and ">Supprimer</a>" in body and "jamais" in body
+    english = client.get(reverse("domains:domain-mailbox-list", args=[world.domain.pk])).content.decode()
+    assert 'data-label="Used"' in english and ">Delete</a>" in english and "never" in english
+    row = client.post(reverse("domains:mailbox-set-active", args=[world.mailbox.pk]), {"active": "0", "confirmed": "1"},
+                      headers={"HX-Request": "true"}, **french).content.decode()
+    assert 'data-label="Utilisé"' in row and ">Supprimer</a>" in row
+    domains = client.get(reverse("domains:domain-list"), **french).content.decode()
+    assert 'data-label="Boîtes aux lettres"' in domains
+    quota = client.get("/quota/", **french).content.decode()
+    assert 'data-label="Utilisé"' in quota
+
+
+@pytest.mark.parametrize("filters", ["", "?q=user1", "?active=no", "?idle=30", "?q=%20"])
+def test_mailbox_limit_counts_the_whole_domain_whatever_the_filter(world, filters):
+    """The list's own count stands in for the domain's mailbox count only when nothing filters it."""
+    world.domain.max_mailboxes = 50
+    world.domain.save()
+    for i in range(3):
+        MailboxFactory(domain=world.domain, local_part=f"user{i}")
+    total = Mailbox.objects.filter(domain=world.domain).count()
+    body = world.client("superadmin").get(
+        reverse("domains:domain-mailbox-list", args=[world.domain.pk]) + filters).content.decode()
+    assert f"{total} of 50 mailboxes used." in body
