@@ -17,12 +17,15 @@ SELECT_MAX = 100
 
 def _query(request: HttpRequest) -> tuple[UsageFilterForm, UsageQuery]:
     form = UsageFilterForm(request.GET or None, domains=domains_for(request.user).order_by("name"))
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        # SECURITY: clean_domain() only finds domains within the admin's scope.
-        return form, UsageQuery(domain=data["domain"], filter=data["filter"] or "all", search=data["q"],
-                                sort=data["sort"] or "fullest")
-    return form, UsageQuery()
+    if not form.is_bound:
+        return form, UsageQuery()
+    form.is_valid()
+    # Field by field: an invalid value (shown as an error) falls back to its default, the valid
+    # ones still apply. cleaned_data holds the valid fields only.
+    # SECURITY: clean_domain() only finds domains within the admin's scope.
+    data = form.cleaned_data
+    return form, UsageQuery(domain=data.get("domain"), filter=data.get("filter") or "all", search=data.get("q") or "",
+                            sort=data.get("sort") or "fullest")
 
 
 @require_GET

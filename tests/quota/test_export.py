@@ -174,3 +174,37 @@ def test_an_abandoned_download_leaves_the_connection_usable(client, data, supera
     assert len(next(iter(response.streaming_content))) > 0
     response.close()  # what the server does when the browser goes away mid-download
     assert QuotaUsage.objects.count() == 20004
+
+
+def test_download_headers_and_csv_quoting(client, data, superadmin):
+    services.mailbox_create(domain=data["a"], local_part="bob", name='Bob, "the" Builder; =x', password="pw",
+                            quota_bytes=M, acting_user=None)
+    client.force_login(superadmin)
+    response = client.get("/quota/export.csv")
+    assert response["Content-Disposition"].startswith('attachment; filename="quota-')
+    assert {"no-store", "private"} <= {part.strip() for part in response["Cache-Control"].split(",")}
+    assert response["X-Content-Type-Options"] == "nosniff"
+    rows = {r["address_ascii"]: r for r in csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()))}
+    assert rows["bob@a.example"]["name"] == 'Bob, "the" Builder; =x'
+
+
+def test_htmx_filtering_carries_the_filters_to_the_export_link(client, data, superadmin):
+    """The page filters through htmx (search as you type, the selects) and swaps the table only:
+    the Export CSV link in the page header must follow, or it exports another selection."""
+    client.force_login(superadmin)
+    assert 'href="/quota/export.csv"' in client.get("/quota/").content.decode()
+    partial = client.get("/quota/?q=hal&filter=all", headers={"HX-Request": "true"}).content.decode()
+    link = partial[partial.index('<a id="quota-export"'):]
+    assert 'hx-swap-oob="true"' in link.split(">")[0] and 'href="/quota/export.csv?q=hal&amp;filter=all"' in link
+    # The whole page carries no out-of-band marker.
+    assert "hx-swap-oob" not in client.get("/quota/?q=hal").content.decode()
+
+
+@pytest.mark.parametrize("junk", ["domain=nowhere.example", "domain=999999", "q=" + "x" * 400, "sort=sideways"])
+def test_an_invalid_filter_drops_only_itself(client, data, superadmin, junk):
+    """One bad value (a domain not among the admin's, an over-long search) reset every filter:
+    the export then held every mailbox of the scope, whatever threshold was asked for."""
+    client.force_login(superadmin)
+    assert [r["address_ascii"] for r in exported(client, f"/quota/export.csv?filter=95&{junk}")] == ["full@a.example"]
+    page = client.get(f"/quota/?filter=95&{junk}").content.decode()
+    assert "full@a.example" in page and "half@a.example" not in page

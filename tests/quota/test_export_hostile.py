@@ -63,3 +63,23 @@ def test_download_cut_short_leaves_the_connection_usable(boxes):
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM mailbox")
         assert cursor.fetchone()[0] == 41
+
+
+@pytest.mark.parametrize("query", [
+    "domain=b.example", "domain=B.EXAMPLE.", "domain=bé.example", "q=secret", "q=%25", "q=_", "q=%5C",
+    "q=" + "x" * 5000, "q=%27%22", "q=s%C3%A9cret", "domain=b.example&filter=all&q=" + "y" * 400,
+])
+def test_domain_admin_stays_in_scope_whatever_the_filters(client, boxes, query):
+    a, b = boxes
+    client.force_login(AdminFactory(domains=[a]))
+    assert {r["domain_ascii"] for r in body(client, "/quota/export.csv?" + query)} <= {"a.example"}, query
+
+
+def test_no_export_for_anonymous_clients_mail_users_or_nul_bytes(client, boxes, superadmin):
+    assert client.get("/quota/export.csv").status_code == 302
+    session = client.session
+    session["mailbox_id"] = boxes[1].mailboxes.get().pk  # a mail user's login (/me/)
+    session.save()
+    assert client.get("/quota/export.csv").status_code == 302
+    client.force_login(superadmin)
+    assert client.get("/quota/export.csv?q=a%00b").status_code == 400
