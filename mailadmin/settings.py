@@ -212,9 +212,14 @@ MAILADMIN_API_RATE = os.environ.get("MAILADMIN_API_RATE", "1200/min")
 # dashboard totals and quota histogram (the mailadmin_cache table, made by a migration of the
 # ops app).
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# MAX_ENTRIES: past it, Django's database cache drops a third of the entries, live ones too. The
+# throttle holds one entry per API token and window; at Django's default of 300, a 301st busy
+# token would wipe other tokens' counts, and with them their limits.
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mailadmin_cache"},
-    "api_throttle": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "api_throttle_cache"},
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mailadmin_cache",
+                "OPTIONS": {"MAX_ENTRIES": 10_000}},
+    "api_throttle": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "api_throttle_cache",
+                     "OPTIONS": {"MAX_ENTRIES": 100_000}},
 }
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 

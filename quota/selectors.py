@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from domains.models import Domain, Mailbox, QuotaUsage, domain_of_username
-from domains.selectors import any_term_matches, domain_ids_for, domains_for
+from domains.selectors import any_term_matches, domain_ids_for, domains_for, scope_cache_key
 
 THRESHOLDS = {"80": 0.80, "90": 0.90, "95": 0.95, "100": 1.0}
 SORTS = {
@@ -146,8 +146,7 @@ def usage_overview(user, domain: Domain | None = None, limit: int = 10) -> dict:
     for a big domain, 100,000 for a superadmin), usage already lags what Dovecot writes, and the
     dashboard is the page most often loaded. Only display values are cached, never a row with
     its password hash. The caller has checked that `domain` is within the user's scope."""
-    superadmin = getattr(user, "is_superadmin", False) and user.is_active
-    key = f"usage:{'all' if superadmin else f'admin:{user.pk}'}:{getattr(domain, 'pk', '')}:{limit}"
+    key = f"usage:{scope_cache_key(user)}:{getattr(domain, 'pk', '')}:{limit}"
     overview = cache.get(key)
     if overview is None:
         overview = {"histogram": fullness_histogram(user, domain),

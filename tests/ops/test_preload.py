@@ -15,12 +15,21 @@ real = psycopg.Connection.connect.__func__
 psycopg.Connection.connect = classmethod(lambda cls, *a, **k: opened.append(1) or real(cls, *a, **k))
 import mailadmin.wsgi
 from django.db import connections
+from django.template import engines
+from django.urls import get_resolver
 assert not opened and all(c.connection is None for c in connections.all()), opened
+# The warm-up built the URL tables (reading them would build them) and compiled the templates.
+assert get_resolver()._populated
+[cached] = engines["django"].engine.template_loaders[0].loaders  # template_partials wraps the cached loader
+assert len(cached.get_template_cache) > 50, len(cached.get_template_cache)
 print("warm, no connection")
 """
 
 
 def test_master_warms_up_without_touching_the_database():
+    import runpy
+
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["preload_app"] is True
     # Production settings and a database that is not there: the master must still start.
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env.update(DJANGO_SETTINGS_MODULE="mailadmin.settings", DJANGO_SECRET_KEY="k" * 50,

@@ -45,3 +45,12 @@ def test_sessions_and_login_throttling_live_in_the_database():
                        "s['who'] = 'node A'; s.save(); print(s.session_key)")
     assert node("from django.contrib.sessions.backends.db import SessionStore;"
                 f"print(SessionStore('{session_key}')['who'])") == "node A"
+
+
+def test_api_throttle_keeps_every_tokens_count_past_django_s_default_cull():
+    """Django's database cache culls a third of its entries past MAX_ENTRIES (300 by default),
+    live ones too: with more busy API tokens than that, some would lose their counts."""
+    counted = node("from django.core.cache import caches; c = caches['api_throttle'];"
+                   "[c.set(f'probe-token-{i}', 7, 300) for i in range(450)];"
+                   "print(sum(c.get(f'probe-token-{i}') == 7 for i in range(450)))")
+    assert counted == "450"

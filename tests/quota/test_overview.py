@@ -64,3 +64,14 @@ def test_quota_page_of_a_domain_reads_its_charts_once(client, data, superadmin):
     # The aggregates over the domain's usage rows come from the cache; only the page of rows is read.
     aggregates = [q["sql"] for q in queries.captured_queries if "quota_usage" in q["sql"] and "SUM(" in q["sql"]]
     assert aggregates == []
+
+
+def test_cached_figures_are_not_shown_after_a_domain_is_taken_away(data):
+    from domains.selectors import dashboard_totals
+
+    admin = AdminFactory(domains=[data["a"], data["b"]])
+    assert "full@a.example" in [row["address"] for row in usage_overview(admin)["top"]]
+    assert dashboard_totals(admin)["mailboxes"] == 6
+    admin.domains.remove(data["a"])
+    assert [row["address"] for row in usage_overview(admin)["top"]] == ["other@b.example"]
+    assert dashboard_totals(admin)["mailboxes"] == 1
