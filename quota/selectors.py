@@ -82,30 +82,39 @@ def _for_domain(rows: QuerySet[QuotaUsage], domain: Domain) -> QuerySet[QuotaUsa
     return rows.alias(domain_name=domain_of_username()).filter(domain_name=domain.name)
 
 
-def domain_summaries(user, domain: Domain | None = None) -> list[Domain]:
+def domain_summaries(user, domain: Domain | None = None, overview: dict | None = None) -> list[Domain]:
     """The user's domains (or one of them), each with mailbox_count, allocated,
     unlimited_count, used and message_count.
 
-    Two grouped queries rather than one join of mailboxes and usage rows (20,000 index
-    lookups for a big domain): the mailbox figures come from the covering index on
-    mailbox(domain_id), the usage ones from quota_usage's index on the username's domain."""
+    For one domain, the figures of its usage_overview() (cached for USAGE_CACHE_SECONDS;
+    `overview` when the caller has read it already). For all of them, two grouped queries
+    rather than one join of mailboxes and usage rows (20,000 index lookups for a big domain):
+    the mailbox figures come from the covering index on mailbox(domain_id), the usage ones
+    from quota_usage's index on the username's domain."""
     domains = domains_for(user)
     if domain is not None:
         domains = domains.filter(pk=domain.pk)
     domains = list(domains.order_by("name"))
-    by_domain = {row.pop("domain"): row for row in (
-        Mailbox.objects.filter(domain__in=[d.pk for d in domains]).values("domain")
-        .annotate(mailbox_count=Count("*"), allocated=Sum("quota_bytes"),
-                  unlimited_count=Count("domain", filter=Q(quota_bytes=0))))}
     if domain is not None and domains:
-        by_name = {domain.name: usage_overview(user, domain)["stored"]}
-    else:
-        by_name = _stored_by_domain_name([d.name for d in domains])
+        summary = (overview or usage_overview(user, domain))["summary"]
+        for name, value in summary.items():
+            setattr(domains[0], name, value)
+        return domains
+    by_domain = _mailbox_figures([d.pk for d in domains])
+    by_name = _stored_by_domain_name([d.name for d in domains])
     none = dict.fromkeys(("mailbox_count", "allocated", "unlimited_count", "used", "message_count"), 0)
     for d in domains:
         for name, value in (none | by_domain.get(d.pk, {}) | by_name.get(d.name, {})).items():
             setattr(d, name, value)
     return domains
+
+
+def _mailbox_figures(domain_ids: list[int]) -> dict[int, dict]:
+    """{domain id: {"mailbox_count", "allocated" (bytes), "unlimited_count"}}."""
+    return {row.pop("domain"): row for row in (
+        Mailbox.objects.filter(domain__in=domain_ids).values("domain")
+        .annotate(mailbox_count=Count("*"), allocated=Sum("quota_bytes"),
+                  unlimited_count=Count("domain", filter=Q(quota_bytes=0))))}
 
 
 def _stored_by_domain_name(names: list[str]) -> dict[str, dict]:
@@ -138,22 +147,26 @@ USAGE_CACHE_SECONDS = 30
 def usage_overview(user, domain: Domain | None = None, limit: int = 10) -> dict:
     """The usage figures of the user's scope, or of one of its domains, as the charts show them:
     {"histogram": fullness_histogram(), "top": [{"address": display address, "fill_ratio": float}]
-    for the `limit` fullest mailboxes, and with a domain, "stored": {"used": bytes,
-    "message_count": n}}.
+    for the `limit` fullest mailboxes, "domain_pk": the domain's pk or None}, and with a domain,
+    "summary": its mailbox_count, allocated (bytes), unlimited_count, used (bytes) and
+    message_count, as domain_summaries() gives them.
 
     Recomputed at most every USAGE_CACHE_SECONDS per scope and domain, in the cache that every
-    panel node shares (settings.CACHES): each figure reads every usage row of the scope (20,000
-    for a big domain, 100,000 for a superadmin), usage already lags what Dovecot writes, and the
-    dashboard is the page most often loaded. Only display values are cached, never a row with
-    its password hash. The caller has checked that `domain` is within the user's scope."""
+    panel node shares (settings.CACHES): each figure reads every usage or mailbox row of the
+    scope (20,000 for a big domain, 100,000 for a superadmin), usage already lags what Dovecot
+    writes, and the pages say the totals refresh every 30 seconds. Only display values are
+    cached, never a row with its password hash. The caller has checked that `domain` is within
+    the user's scope."""
     key = f"usage:{scope_cache_key(user)}:{getattr(domain, 'pk', '')}:{limit}"
     overview = cache.get(key)
     if overview is None:
-        overview = {"histogram": fullness_histogram(user, domain),
+        overview = {"domain_pk": getattr(domain, "pk", None), "histogram": fullness_histogram(user, domain),
                     "top": [{"address": row.mailbox.display_address, "fill_ratio": row.fill_ratio}
                             for row in top_fullest(user, domain, limit)]}
         if domain is not None:
-            stored = _stored_by_domain_name([domain.name]).get(domain.name, {})
-            overview["stored"] = {"used": stored.get("used") or 0, "message_count": stored.get("message_count") or 0}
+            summary = dict.fromkeys(("mailbox_count", "allocated", "unlimited_count", "used", "message_count"), 0)
+            summary |= _mailbox_figures([domain.pk]).get(domain.pk, {})
+            summary |= _stored_by_domain_name([domain.name]).get(domain.name, {})
+            overview["summary"] = {name: value or 0 for name, value in summary.items()}
         cache.set(key, overview, USAGE_CACHE_SECONDS)
     return overview

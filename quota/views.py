@@ -10,7 +10,7 @@ from domains.selectors import domains_for
 
 from .export import csv_chunks
 from .forms import UsageFilterForm
-from .selectors import UsageQuery, domain_summaries, usage_for
+from .selectors import UsageQuery, domain_summaries, usage_for, usage_overview
 
 SELECT_MAX = 100
 
@@ -38,6 +38,8 @@ def quota_list(request: HttpRequest) -> HttpResponse:
     rows = list(usage_for(request.user, query)[offset:offset + size + 1])
     params = request.GET.copy()
     params.pop("page", None)
+    # The domain's summary and charts are outside the table that htmx swaps.
+    overview = usage_overview(request.user, query.domain) if query.domain and not request.htmx else None
     context = {
         # A select for a handful of domains; past that, a field to type the name (1,000 <option>s
         # would cost more to render than the whole table).
@@ -46,7 +48,8 @@ def quota_list(request: HttpRequest) -> HttpResponse:
         "select_max": SELECT_MAX,
         "form": form, "query": query, "rows": rows[:size], "page": page,
         "has_next": len(rows) > size, "has_previous": page > 1, "params": params.urlencode(),
-        "summaries": domain_summaries(request.user, query.domain) if query.domain else None,
+        "summaries": domain_summaries(request.user, query.domain, overview) if overview else None,
+        "usage_overview": overview,
     }
     template = "quota/quota_list.html"
     if request.htmx:

@@ -11,7 +11,11 @@ CHART_HEIGHT = 120
 
 
 def _overview(context, domain) -> dict:
-    # The histogram and the top list of a page come from one cached overview, read once per request.
+    # The histogram and the top list of a page come from one cached overview, read once per
+    # request: the one the view put in the context as `usage_overview`, or read here.
+    given = context.get("usage_overview")
+    if given is not None and given["domain_pk"] == getattr(domain, "pk", None):
+        return given
     request = context["request"]
     memo = request.__dict__.setdefault("_usage_overviews", {})
     if getattr(domain, "pk", None) not in memo:

@@ -21,8 +21,9 @@ def test_overview_figures_and_scope(data, superadmin):
     # A domain admin's overview is their own, although a superadmin's is already cached.
     admin = AdminFactory(domains=[data["b"]])
     assert [row["address"] for row in usage_overview(admin)["top"]] == ["other@b.example"]
-    assert usage_overview(superadmin, data["a"])["stored"] == {"used": (120 + 96 + 50 + 500) * M,
-                                                               "message_count": 50 + 40 + 10 + 99}
+    assert usage_overview(superadmin, data["a"])["summary"] == {
+        "mailbox_count": 5, "allocated": 400 * M, "unlimited_count": 1, "used": (120 + 96 + 50 + 500) * M,
+        "message_count": 50 + 40 + 10 + 99}
 
 
 def test_overview_caches_display_values_only(data, superadmin):
@@ -61,9 +62,11 @@ def test_quota_page_of_a_domain_reads_its_charts_once(client, data, superadmin):
         page = client.get(f"/quota/?domain={data['a'].pk}")
     body = page.content.decode()
     assert "full@a.example" in body and "other@b.example" not in body
-    # The aggregates over the domain's usage rows come from the cache; only the page of rows is read.
-    aggregates = [q["sql"] for q in queries.captured_queries if "quota_usage" in q["sql"] and "SUM(" in q["sql"]]
+    # The aggregates over the domain's usage and mailbox rows come from the cache;
+    # only the page of rows is read.
+    aggregates = [q["sql"] for q in queries.captured_queries if "SUM(" in q["sql"] or "COUNT(" in q["sql"]]
     assert aggregates == []
+    assert "Totals refresh every 30 seconds." in body
 
 
 def test_cached_figures_are_not_shown_after_a_domain_is_taken_away(data):
