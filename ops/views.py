@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 
@@ -36,6 +37,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
         logger.error("database unavailable: %s", error.__class__.__name__)
         if request.path == "/healthz":
             body, content_type = json.dumps({"status": "unavailable", "database": "unreachable"}), "application/json"
+        elif request.path.startswith("/api/"):
+            # Scripts get the API's own error shape (api/errors.py), not a page.
+            body, content_type = json.dumps({"errors": [{
+                "code": "database_unavailable", "field": None,
+                "message": _("The panel cannot reach its database. Try again in a moment.")}]}), "application/json"
         else:
             body, content_type = render_to_string("503.html"), "text/html; charset=utf-8"
         response = HttpResponse(body, status=503, content_type=content_type)

@@ -98,7 +98,7 @@ def crashing_view(request):
 
 
 handler500 = "ops.views.server_error"
-urlpatterns = [path("db-down/", broken_view), path("crash/", crashing_view)]
+urlpatterns = [path("db-down/", broken_view), path("crash/", crashing_view), path("api/v1/db-down", broken_view)]
 
 
 @override_settings(ROOT_URLCONF="tests.ops.test_serving")
@@ -110,6 +110,10 @@ def test_database_errors_become_503_and_others_a_plain_500(superadmin):
     down = client.get("/db-down/")
     assert down.status_code == 503 and down["Retry-After"] == "10"
     assert b"cannot reach its database" in down.content and b"Traceback" not in down.content
+    api = client.get("/api/v1/db-down", HTTP_ACCEPT_LANGUAGE="fr")
+    assert api.status_code == 503 and api["Retry-After"] == "10" and api["Content-Type"] == "application/json"
+    [error] = api.json()["errors"]
+    assert error["code"] == "database_unavailable" and "base de données" in error["message"]
     crash = client.get("/crash/")
     assert crash.status_code == 500 and b"Something went wrong" in crash.content
     assert b"secret internals" not in crash.content
