@@ -1,4 +1,4 @@
-"""{% pk_url %} gives exactly what {% url %} gives, for any pk and script prefix."""
+"""{% pk_url %} and {% fixed_url %} give exactly what {% url %} gives, for any pk and script prefix."""
 import pytest
 from django.template import engines
 from django.urls import NoReverseMatch, clear_script_prefix, set_script_prefix
@@ -32,3 +32,15 @@ def test_follows_the_script_prefix(prefix):
 def test_refuses_a_url_that_does_not_take_a_pk():
     with pytest.raises(NoReverseMatch):
         render("{% pk_url 'domains:domain-list' 7 %}")
+
+
+@pytest.mark.parametrize("prefix", ["/", "/panel/"])
+@pytest.mark.parametrize("name", ["set_language", "domains:dashboard", "domains:mailbox-list", "quota:list",
+                                  "accounts:logout", "api-tokens:list"])
+def test_fixed_url_is_the_url_tag_under_any_script_prefix(prefix, name):
+    set_script_prefix(prefix)
+    try:
+        assert render("{% fixed_url name %}", name=name) == render("{% url name %}", name=name)
+        assert render("{% fixed_url name %}", name=name).startswith(prefix)
+    finally:
+        clear_script_prefix()
