@@ -21,9 +21,12 @@ def warm_up() -> int:
     from django.urls import get_resolver
     from django.utils import translation
 
-    get_resolver().reverse_dict  # noqa: B018 - builds the URL tables for every language
+    resolver = get_resolver()
     for code, _name in settings.LANGUAGES:
         translation.trans_real.translation(code)
+        # The reverse-lookup tables are kept per active language: build each language's.
+        with translation.override(code):
+            resolver.reverse_dict  # noqa: B018
     engine = engines["django"]
     compiled = 0
     base = Path(settings.BASE_DIR)

@@ -20,6 +20,8 @@ from django.urls import get_resolver
 assert not opened and all(c.connection is None for c in connections.all()), opened
 # The warm-up built the URL tables (reading them would build them) and compiled the templates.
 assert get_resolver()._populated
+from django.conf import settings
+assert set(get_resolver()._reverse_dict) == {code for code, _ in settings.LANGUAGES}, list(get_resolver()._reverse_dict)
 [cached] = engines["django"].engine.template_loaders[0].loaders  # template_partials wraps the cached loader
 assert len(cached.get_template_cache) > 50, len(cached.get_template_cache)
 print("warm, no connection")
