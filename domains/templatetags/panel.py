@@ -2,6 +2,8 @@
 from functools import lru_cache
 
 from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -65,6 +67,12 @@ ROW_LABELS = {
 def _row_labels(kind: str, language: str | None) -> dict[str, str]:
     with translation.override(language):
         return {name: str(label) for name, label in ROW_LABELS[kind].items()}
+
+
+@receiver(setting_changed)
+def _forget_labels_on_language_change(*, setting, **kwargs):
+    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS"}:
+        _row_labels.cache_clear()
 
 
 @register.simple_tag

@@ -1,4 +1,4 @@
-"""Review of the Python-built table rows (domains/templatetags/table_rows.py) and the DNS badge:
+"""The Python-built table rows (domains/templatetags/table_rows.py) and the DNS badge:
 hostile values entered through the real forms come out escaped as Django's autoescape would,
 in the full pages and in the htmx row swaps, in English and French; a domain admin never gets
 a domain's select box or switch; the per-language labels never leak between languages."""

@@ -1,4 +1,4 @@
-"""Review: the cached dashboard totals and usage overview never show an admin another scope's
+"""The cached dashboard totals and usage overview never show an admin another scope's
 figures: not a superadmin's (cached first), not after a role change or a domain taken away;
 a deactivated admin is logged out; the cache holds display values only."""
 import pickle
