@@ -38,8 +38,8 @@ def quota_list(request: HttpRequest) -> HttpResponse:
     rows = list(usage_for(request.user, query)[offset:offset + size + 1])
     params = request.GET.copy()
     params.pop("page", None)
-    # The domain's summary and charts are outside the table that htmx swaps.
-    overview = usage_overview(request.user, query.domain) if query.domain and not request.htmx else None
+    # Read from the cache; htmx swaps of the table carry the summary too (out of band).
+    overview = usage_overview(request.user, query.domain) if query.domain else None
     context = {
         # A select for a handful of domains; past that, a field to type the name (1,000 <option>s
         # would cost more to render than the whole table).

@@ -208,3 +208,26 @@ def test_an_invalid_filter_drops_only_itself(client, data, superadmin, junk):
     assert [r["address_ascii"] for r in exported(client, f"/quota/export.csv?filter=95&{junk}")] == ["full@a.example"]
     page = client.get(f"/quota/?filter=95&{junk}").content.decode()
     assert "full@a.example" in page and "half@a.example" not in page
+
+
+def test_htmx_filtering_carries_the_domain_summary(client, data, superadmin):
+    """Choosing a domain in the filters swaps the table through htmx: the domain's summary,
+    above the table, follows out of band; choosing "All domains" again clears it."""
+    client.force_login(superadmin)
+    hx = {"HX-Request": "true", "HX-Target": "usage-table"}
+    partial = client.get(f"/quota/?domain={data['a'].pk}", headers=hx).content.decode()
+    summary = partial[partial.index('<div id="quota-summary"'):]
+    assert 'hx-swap-oob="true"' in summary.split(">")[0] and "Domain summary" in summary
+    assert "<html" not in partial
+    cleared = client.get("/quota/?domain=", headers=hx).content.decode()
+    summary = cleared[cleared.index('<div id="quota-summary"'):]
+    assert 'hx-swap-oob="true"' in summary.split(">")[0] and "Domain summary" not in summary
+    # The whole page has the summary in place, with no out-of-band marker.
+    page = client.get(f"/quota/?domain={data['a'].pk}").content.decode()
+    assert '<div id="quota-summary">' in page and "Domain summary" in page
+
+
+def test_an_over_long_search_says_so(client, data, superadmin):
+    client.force_login(superadmin)
+    page = client.get("/quota/?q=" + "x" * 400, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert 'class="alert error"' in page and "320" in page
