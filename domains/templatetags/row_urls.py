@@ -6,12 +6,13 @@ primary key, so reverse each URL name once (with a marker number in place of the
 fill the pk into the cached halves afterwards. The result is exactly what {% url %} gives.
 """
 from functools import lru_cache
+from html import escape
 
 from django import template
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -55,7 +56,8 @@ def _forget_on_urlconf_change(*, setting, **kwargs):
 
 
 @register.simple_tag
-def active_toggle(url: str, active: bool, kind: str, pk: int, warning: str = "") -> str:
+def active_toggle(url: str, active: bool, kind: str, pk: int, warning: str = "",
+                  labels: dict[str, str] | None = None) -> SafeString:
     """{% active_toggle url active kind pk [warning] %}: a table row's activate/deactivate switch.
 
     It submits the page's one #toggle-form (domains/_toggle_form.html: CSRF token and the
@@ -63,14 +65,16 @@ def active_toggle(url: str, active: bool, kind: str, pk: int, warning: str = "")
     confirmation page; htmx asks first with `warning` (what deactivating stops, when it stops
     mail), posts it confirmed and swaps in the row the view returns. The cell that names the
     row has the id `<kind>-<pk>-label`. Built here rather than by an {% include %} per row:
-    the include was a quarter of a 25-row list's rendering."""
+    the include was a quarter of a 25-row list's rendering. `labels` ("active", "inactive",
+    "deactivate"): the words already translated, from a caller that builds many rows
+    (table_rows.py)."""
+    said = labels or {"active": _("Active"), "inactive": _("Inactive"), "deactivate": _("Deactivate?")}
     value = "0" if active else "1"
-    confirm = format_html(' hx-confirm="{} {}"', warning, _("Deactivate?")) if active and warning else ""
-    return format_html(
-        '<button type="submit" form="toggle-form" formaction="{url}" name="active" value="{value}" '
-        'hx-post="{url}" hx-vals=\'{{"active": "{value}", "confirmed": "1"}}\' hx-target="closest tr" '
-        'hx-swap="outerHTML"{confirm} '
-        'class="toggle{on}" role="switch" aria-checked="{checked}" aria-describedby="{kind}-{pk}-label">'
-        '{label}</button>',
-        url=url, value=value, confirm=confirm, on=" on" if active else "", checked="true" if active else "false",
-        kind=kind, pk=int(pk), label=_("Active") if active else _("Inactive"))
+    confirm = f' hx-confirm="{escape(warning)} {escape(said["deactivate"])}"' if active and warning else ""
+    url = escape(url)
+    return mark_safe(
+        f'<button type="submit" form="toggle-form" formaction="{url}" name="active" value="{value}" '
+        f'hx-post="{url}" hx-vals=\'{{"active": "{value}", "confirmed": "1"}}\' hx-target="closest tr" '
+        f'hx-swap="outerHTML"{confirm} '
+        f'class="toggle{" on" if active else ""}" role="switch" aria-checked="{"true" if active else "false"}" '
+        f'aria-describedby="{escape(kind)}-{int(pk)}-label">{escape(said["active" if active else "inactive"])}</button>')

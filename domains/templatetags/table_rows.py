@@ -30,7 +30,8 @@ register = template.Library()
 @register.simple_tag
 def mailbox_row(mailbox) -> SafeString:
     """The <tr> of `mailbox` (with its `usage` row selected alongside) in the mailbox table."""
-    t = {name: escape(label) for name, label in row_labels("mailbox").items()}
+    labels = row_labels("mailbox")
+    t = {name: escape(label) for name, label in labels.items()}
     pk = int(mailbox.pk)
     address = mailbox.display_address
     usage = getattr(mailbox, "usage", None)  # RelatedObjectDoesNotExist is an AttributeError
@@ -42,25 +43,14 @@ def mailbox_row(mailbox) -> SafeString:
     if usage is None or not usage.updated_at:
         used += f' <span class="muted small">{t["no_mail_yet"]}</span>'
     quota = filesizeformat(mailbox.quota_bytes) if mailbox.quota_bytes else t["unlimited"]
-    # The activate/deactivate switch, as row_urls.active_toggle builds it for the other tables.
-    toggle_url = pk_url("domains:mailbox-set-active", pk)
-    if mailbox.active:
-        warning = escape(row_labels("mailbox")["deactivation_warning"] % {"address": address})
-        toggle = (f'<button type="submit" form="toggle-form" formaction="{toggle_url}" name="active" value="0" '
-                  f'hx-post="{toggle_url}" hx-vals=\'{{"active": "0", "confirmed": "1"}}\' hx-target="closest tr" '
-                  f'hx-swap="outerHTML" hx-confirm="{warning} {t["deactivate"]}" class="toggle on" role="switch" '
-                  f'aria-checked="true" aria-describedby="mailbox-{pk}-label">{t["active"]}</button>')
-    else:
-        toggle = (f'<button type="submit" form="toggle-form" formaction="{toggle_url}" name="active" value="1" '
-                  f'hx-post="{toggle_url}" hx-vals=\'{{"active": "1", "confirmed": "1"}}\' hx-target="closest tr" '
-                  f'hx-swap="outerHTML" class="toggle" role="switch" '
-                  f'aria-checked="false" aria-describedby="mailbox-{pk}-label">{t["inactive"]}</button>')
+    warning = labels["deactivation_warning"] % {"address": address} if mailbox.active else ""
+    toggle = active_toggle(pk_url("domains:mailbox-set-active", pk), mailbox.active, "mailbox", pk, warning, labels)
     shown = escape(address)
     inactive = "" if mailbox.active else ' class="inactive"'
     return mark_safe(
         f'<tr id="mailbox-{pk}"{inactive}>\n'
         f'  <td class="select-col"><input type="checkbox" name="pk" value="{pk}" '
-        f'aria-label="{escape(row_labels("mailbox")["select"] % {"name": address})}"></td>\n'
+        f'aria-label="{escape(labels["select"] % {"name": address})}"></td>\n'
         f'  <td id="mailbox-{pk}-label"><a class="address" href="{pk_url("domains:mailbox-detail", pk)}">{shown}</a></td>\n'
         f'  <td>{escape(mailbox.name)}</td>\n'
         f'  <td data-label="{t["used"]}">{used}</td>\n'
@@ -78,12 +68,13 @@ def domain_row(domain, user) -> SafeString:
     """The <tr> of `domain` (annotated by selectors.domain_list, and for its DNS badge by
     dnscheck.selectors.with_dns_status) in the domain table, as `user` may act on it: only a
     superadmin selects rows and switches a domain on or off."""
-    t = {name: escape(label) for name, label in row_labels("domain").items()}
+    labels = row_labels("domain")
+    t = {name: escape(label) for name, label in labels.items()}
     pk = int(domain.pk)
     name = domain.display_name
     superadmin = getattr(user, "is_superadmin", False)
     select = (f'<td class="select-col"><input type="checkbox" name="pk" value="{pk}" '
-              f'aria-label="{escape(row_labels("domain")["select"] % {"name": name})}"></td>' if superadmin else "")
+              f'aria-label="{escape(labels["select"] % {"name": name})}"></td>' if superadmin else "")
     backup = f'<span class="badge">{t["backup_mx"]}</span>' if domain.backup_mx else ""
     description = f'<div class="muted small">{escape(domain.description)}</div>' if domain.description else ""
     mailboxes = f'{getattr(domain, "mailbox_count", "")}{f" / {domain.max_mailboxes}" if domain.max_mailboxes else ""}'

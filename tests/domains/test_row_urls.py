@@ -44,3 +44,20 @@ def test_fixed_url_is_the_url_tag_under_any_script_prefix(prefix, name):
         assert render("{% fixed_url name %}", name=name).startswith(prefix)
     finally:
         clear_script_prefix()
+
+
+def test_active_toggle_markup_and_escaping():
+    """The switch every table row carries (the mailbox rows through table_rows.py): the
+    warning htmx asks about is escaped inside its attribute."""
+    on = render("{% active_toggle '/mailboxes/7/active/' True 'mailbox' 7 warning %}", warning='Stops "x" & <y>')
+    assert on == (
+        '<button type="submit" form="toggle-form" formaction="/mailboxes/7/active/" name="active" value="0" '
+        'hx-post="/mailboxes/7/active/" hx-vals=\'{"active": "0", "confirmed": "1"}\' hx-target="closest tr" '
+        'hx-swap="outerHTML" hx-confirm="Stops &quot;x&quot; &amp; &lt;y&gt; Deactivate?" class="toggle on" '
+        'role="switch" aria-checked="true" aria-describedby="mailbox-7-label">Active</button>')
+    off = render("{% active_toggle '/aliases/9/active/' False 'alias' 9 'w' %}")
+    assert off == (
+        '<button type="submit" form="toggle-form" formaction="/aliases/9/active/" name="active" value="1" '
+        'hx-post="/aliases/9/active/" hx-vals=\'{"active": "1", "confirmed": "1"}\' hx-target="closest tr" '
+        'hx-swap="outerHTML" class="toggle" role="switch" aria-checked="false" aria-describedby="alias-9-label">'
+        'Inactive</button>')
