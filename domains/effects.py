@@ -7,9 +7,13 @@ first and says how much is affected.
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from .models import Alias, AliasDomain, Domain, Mailbox
+
+# Also said in every active row of the mailbox table (templatetags/table_rows.py).
+MAILBOX_DEACTIVATION = gettext_lazy("Deactivating %(address)s refuses its incoming mail and stops its logins "
+                                    "(IMAP, POP3 and sending).")
 
 
 def _domain_counts(domain: Domain) -> tuple[int, int]:
@@ -33,8 +37,7 @@ def deactivation_warning(obj: Domain | Mailbox | Alias | AliasDomain) -> str:
                  "and its users can no longer log in.") % {
             "domain": obj.display_name, "mailboxes": counted[0], "aliases": counted[1]}
     if isinstance(obj, Mailbox):
-        return _("Deactivating %(address)s refuses its incoming mail and stops its logins "
-                 "(IMAP, POP3 and sending).") % {"address": obj.display_address}
+        return str(MAILBOX_DEACTIVATION) % {"address": obj.display_address}
     if isinstance(obj, Alias):
         count = len(obj.destinations)
         return ngettext("Deactivating %(address)s refuses the mail sent to it, which now reaches "

@@ -11,6 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from domains.effects import MAILBOX_DEACTIVATION
 from domains.effects import deactivation_warning as _deactivation_warning
 from domains.http import PAGE_SIZES
 
@@ -49,10 +50,9 @@ ROW_LABELS = {
                 "last_login": gettext_lazy("Last login"), "no_mail_yet": gettext_lazy("no mail yet"),
                 "unlimited": gettext_lazy("unlimited"), "password": gettext_lazy("Password"),
                 "forwarding": gettext_lazy("Forwarding"), "delete": gettext_lazy("Delete"),
-                "never": gettext_lazy("never"), "active": gettext_lazy("Active"), "inactive": gettext_lazy("Inactive"),
+                "active": gettext_lazy("Active"), "inactive": gettext_lazy("Inactive"),
                 "deactivate": gettext_lazy("Deactivate?"), "select": gettext_lazy("Select %(name)s"),
-                "deactivation_warning": gettext_lazy("Deactivating %(address)s refuses its incoming mail and stops its "
-                                                     "logins (IMAP, POP3 and sending).")},
+                "deactivation_warning": MAILBOX_DEACTIVATION},
     "domain": {"backup_mx": gettext_lazy("backup MX"), "mailboxes": gettext_lazy("Mailboxes"),
                "aliases": gettext_lazy("Aliases"), "quota": gettext_lazy("Quota"), "active": gettext_lazy("Active"),
                "inactive": gettext_lazy("Inactive"), "select": gettext_lazy("Select %(name)s")},
