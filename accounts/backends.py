@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend
+from django.db.models import Exists, OuterRef
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import Admin
 
@@ -23,3 +25,15 @@ class AdminBackend(ModelBackend):
         if admin.check_password(password) and self.user_can_authenticate(admin):
             return admin
         return None
+
+    def get_user(self, user_id):
+        """The admin of a session (Django calls this on every logged-in request), or None.
+
+        It carries `has_confirmed_totp`, read in the same query: the two-factor middleware
+        needs it on every request too (twofactor/middleware.py), and asking separately cost a
+        second round trip to PostgreSQL per page. The flag is as of the start of the request;
+        writes that depend on it ask the database again (twofactor/services.has_two_factor)."""
+        admin = (Admin._default_manager
+                 .annotate(has_confirmed_totp=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)))
+                 .filter(pk=user_id).first())
+        return admin if admin is not None and self.user_can_authenticate(admin) else None

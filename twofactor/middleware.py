@@ -39,7 +39,9 @@ class RequireTwoFactorMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if isinstance(user, Admin) and user.is_authenticated and not user.is_verified():
-            if has_two_factor(user):
+            # Read with the admin by the session's backend (accounts/backends.py), else asked now.
+            enrolled = getattr(user, "has_confirmed_totp", None)
+            if enrolled if enrolled is not None else has_two_factor(user):
                 if not _allowed(request, HALF_LOGGED_IN_VIEWS):
                     return redirect(f"/2fa/verify/?next={request.get_full_path()}")
             elif (user.is_superadmin and settings.MAILADMIN_REQUIRE_2FA_FOR_SUPERADMINS
