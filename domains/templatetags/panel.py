@@ -63,6 +63,7 @@ ROW_LABELS = {
     "usage": {"used": gettext_lazy("Used"), "messages": gettext_lazy("Messages"), "quota": gettext_lazy("Quota"),
               "unlimited": gettext_lazy("unlimited"), "fullness": gettext_lazy("Fullness"),
               "last_update": gettext_lazy("Last update"), "no_mail_yet": gettext_lazy("no mail yet")},
+    "audit": {"field": gettext_lazy("Field"), "before": gettext_lazy("Before"), "after": gettext_lazy("After")},
 }
 
 
