@@ -1,14 +1,15 @@
 """The Python-built table rows (domains/templatetags/table_rows.py) and the DNS badge:
-hostile values entered through the real forms come out escaped as Django's autoescape would,
-in the full pages and in the htmx row swaps, in English and French; a domain admin never gets
-a domain's select box or switch; the per-language labels never leak between languages."""
+hostile values entered through the real forms (alias destinations the forms refuse: written
+around them) come out escaped as Django's autoescape would, in the full pages and in the htmx
+row swaps, in English and French; a domain admin never gets a domain's select box or switch;
+the per-language labels never leak between languages."""
 from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
 
 from dnscheck.models import DnsCheckRun
-from domains.models import Mailbox
+from domains.models import Alias, Mailbox
 from tests.factories import AdminFactory, DomainFactory, SuperadminFactory
 
 pytestmark = pytest.mark.django_db
@@ -149,3 +150,53 @@ def test_row_labels_follow_each_request_s_language(client, superadmin):
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
         assert ">unlimited<" in client.get(mailbox_url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
         del client.cookies[settings.LANGUAGE_COOKIE_NAME]
+
+
+@pytest.fixture
+def hostile_alias(client, superadmin):
+    """An alias of an IDN domain with five destinations: an odd but valid one entered through
+    the panel's form, then hostile ones written around it (as an import of old Postfix maps
+    could), so the list shows three and "and 2 more"."""
+    domain = DomainFactory(name="xn--exmple-cua.org")  # exämple.org
+    client.force_login(superadmin)
+    odd = "o'brien&co{x}|y@elsewhere.example"
+    resp = client.post(reverse("domains:alias-create"),
+                       {"domain": domain.pk, "local_part": "sales", "destinations": odd, "active": "on"})
+    assert resp.status_code == 302, resp.content.decode()[:2000]
+    alias = Alias.objects.get(domain=domain)
+    Alias.objects.filter(pk=alias.pk).update(
+        destinations=[f"{HOSTILE}@elsewhere.example", odd, "x@y.example", '"><b>y@z.example', "more@z.example"])
+    client.logout()
+    alias.refresh_from_db()
+    return alias
+
+
+def assert_alias_row_escaped(html, alias, language):
+    parsed = assert_not_injected(html)
+    assert not parsed.find("b")
+    assert f"{HOSTILE}@elsewhere.example" in parsed.texts  # the destination, exactly as stored once decoded
+    assert "o'brien&co{x}|y@elsewhere.example" in parsed.texts
+    assert {"en": "and 2 more", "fr": "et 2 autres"}[language] in parsed.texts
+    [box] = parsed.find("input", name="pk", value=str(alias.pk))
+    assert box["aria-label"] == {"en": "Select ", "fr": "Sélectionner "}[language] + "sales@exämple.org"
+    [toggle] = parsed.find("button", formaction=reverse("domains:alias-set-active", args=[alias.pk]))
+    assert toggle["aria-describedby"] == f"alias-{alias.pk}-label"
+    return toggle
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_hostile_alias_destinations_are_escaped(client, hostile_alias, superadmin, language):
+    alias = hostile_alias
+    client.force_login(superadmin)
+    for url in ("/aliases/", reverse("domains:domain-alias-list", args=[alias.domain_id])):
+        html = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        toggle = assert_alias_row_escaped(html, alias, language)
+        assert "sales@exämple.org" in toggle["hx-confirm"] and "5" in toggle["hx-confirm"]
+    for active in ("0", "1"):  # the htmx swap after a toggle renders the same row
+        resp = client.post(reverse("domains:alias-set-active", args=[alias.pk]),
+                           {"active": active, "confirmed": "1"}, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE=language)
+        assert resp.status_code == 200
+        html = resp.content.decode()
+        assert html.lstrip().startswith(f'<tr id="alias-{alias.pk}"')
+        toggle = assert_alias_row_escaped(html, alias, language)
+        assert toggle["aria-checked"] == ("true" if active == "1" else "false")

@@ -1,14 +1,15 @@
-"""{% mailbox_row %} (domains/templatetags/table_rows.py) gives exactly what the template
-partial it replaced gave, for every state a row can show, in both languages."""
+"""{% mailbox_row %}, {% domain_row %} and {% alias_row %} (domains/templatetags/table_rows.py)
+give exactly what the template partials they replaced gave, for every state a row can show,
+in both languages."""
 import datetime
 
 import pytest
 from django.db import connection
 from django.template import Context, Template
-from django.utils import translation
+from django.utils import timezone, translation
 
-from domains.models import Domain, Mailbox
-from tests.factories import DomainFactory, MailboxFactory
+from domains.models import Alias, Domain, Mailbox
+from tests.factories import AliasFactory, DomainFactory, MailboxFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +98,53 @@ def test_built_domain_row_is_the_partial_s_row(language):
             for domain in with_dns_status(domain_list(user)):
                 context = {"domain": domain, "user": user, "label": labels.get(domain.dns_status)}
                 assert DOMAIN_BUILT.render(Context(context)) == DOMAIN_REFERENCE.render(Context(context)), domain.name
+
+
+# The alias row as a template partial (alias_list.html#alias-row), before it was built in Python.
+ALIAS_REFERENCE = Template("""{% load i18n row_urls panel %}\
+{% pk_url 'domains:alias-update' alias.pk as edit_url %}{% with shown=alias.display_address %}{% row_labels "alias" as t %}\
+<tr id="alias-{{ alias.pk }}"{% if not alias.active %} class="inactive"{% endif %}>
+  <td class="select-col"><input type="checkbox" name="pk" value="{{ alias.pk }}" aria-label="{% blocktranslate with name=alias.display_address %}Select {{ name }}{% endblocktranslate %}"></td>
+  <td id="alias-{{ alias.pk }}-label">
+    <a href="{{ edit_url }}">{% if alias.is_catchall %}<span class="badge catchall">{{ t.catchall }}</span> {% endif %}{{ shown }}</a>
+  </td>
+  <td class="destinations">
+    {% for destination in alias.display_destinations|slice:":3" %}<span class="address">{{ destination }}</span>{% if not forloop.last %}, {% endif %}{% endfor %}
+    {% if alias.destinations|length > 3 %}<span class="muted">{% blocktranslate count counter=alias.destinations|length|add:"-3" %}and {{ counter }} more{% plural %}and {{ counter }} more{% endblocktranslate %}</span>{% endif %}
+  </td>
+  <td>{{ alias.modified|date:"SHORT_DATETIME_FORMAT" }}</td>
+  <td>
+    {% pk_url 'domains:alias-set-active' alias.pk as toggle_url %}
+    {% active_toggle toggle_url alias.active "alias" alias.pk alias|deactivation_warning %}
+  </td>
+  <td class="row-actions">
+    <a href="{{ edit_url }}">{{ t.edit }}</a>
+    <a href="{% pk_url 'domains:alias-delete' alias.pk %}" class="danger">{{ t.delete }}</a>
+  </td>
+</tr>{% endwith %}""")
+ALIAS_BUILT = Template("{% load table_rows %}{% alias_row alias %}")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_built_alias_row_is_the_partial_s_row(language):
+    domain = DomainFactory(name="xn--exmple-cua.org")  # exämple.org: shown in Unicode
+    many = [f"d{n}@elsewhere.example" for n in range(5)]
+    AliasFactory(domain=domain, address="@xn--exmple-cua.org", destinations=["postmaster@xn--exmple-cua.org"])
+    AliasFactory(domain=domain, address="off@xn--exmple-cua.org", active=False, destinations=many[:2])
+    AliasFactory(domain=domain, address="three@xn--exmple-cua.org", destinations=many[:3])
+    AliasFactory(domain=domain, address="four@xn--exmple-cua.org",
+                 destinations=["bjørn@xn--tst-qla.example", *many[:3]])
+    AliasFactory(domain=domain, address="five@xn--exmple-cua.org", destinations=many, active=False)
+    AliasFactory(domain=domain, address="odd@xn--exmple-cua.org", destinations=["o'brien&co{x}|y@elsewhere.example"])
+    # A fixed moment late in the UTC evening: the row shows it in the current time zone.
+    late = datetime.datetime(2026, 3, 4, 23, 6, tzinfo=datetime.timezone.utc)
+    Alias.objects.filter(domain=domain).update(modified=late)
+    aliases = list(Alias.objects.filter(domain=domain).select_related("domain").order_by("address"))
+    assert {len(a.destinations) for a in aliases} == {1, 2, 3, 4, 5}
+    with translation.override(language):
+        for zone in ("UTC", "Europe/Paris"):
+            with timezone.override(zone):
+                for alias in aliases:
+                    context = {"alias": alias}
+                    built, reference = ALIAS_BUILT.render(Context(context)), ALIAS_REFERENCE.render(Context(context))
+                    assert built == reference, alias.address
