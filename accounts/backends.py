@@ -1,6 +1,7 @@
 """Admin login by username or e-mail address."""
 from __future__ import annotations
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Exists, OuterRef
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -27,7 +28,7 @@ class AdminBackend(ModelBackend):
         return None
 
     def get_user(self, user_id):
-        """The admin of a session (Django calls this on every logged-in request), or None.
+        """The admin of a session (Django calls this on every logged-in WSGI request), or None.
 
         It carries `has_confirmed_totp`, read in the same query: the two-factor middleware
         needs it on every request too (twofactor/middleware.py), and asking separately cost a
@@ -37,3 +38,8 @@ class AdminBackend(ModelBackend):
                  .annotate(has_confirmed_totp=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)))
                  .filter(pk=user_id).first())
         return admin if admin is not None and self.user_can_authenticate(admin) else None
+
+    async def aget_user(self, user_id):
+        """get_user for request.auser(), with the same flag (ModelBackend's own would drop it;
+        the middleware would then fall back to asking the database)."""
+        return await sync_to_async(self.get_user)(user_id)
